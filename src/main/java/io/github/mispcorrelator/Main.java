@@ -1,0 +1,63 @@
+package io.github.mispcorrelator;
+
+import io.github.mispcorrelator.config.ConfigException;
+import io.github.mispcorrelator.config.CorrelatorConfig;
+import io.github.mispcorrelator.rules.RuleCompilationException;
+
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code java -jar misp-correlator.jar [serve]}: runs the service until stopped. A start-up failure prints one
+ * message that says what to fix, and exits with status 1.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        String command = args.length == 0 ? "serve" : args[0];
+        switch (command) {
+            case "serve" -> serve();
+            case "-h", "--help", "help" -> usage(0);
+            default -> {
+                System.err.println("unknown command: " + command);
+                usage(2);
+            }
+        }
+    }
+
+    private static void usage(int status) {
+        System.out.println("""
+                usage: java -jar misp-correlator.jar [serve]
+
+                  serve   run the service (the default); configuration from config/correlator.yaml
+                          and CORRELATOR_* environment variables, see README.md
+                """);
+        System.exit(status);
+    }
+
+    private static void serve() {
+        CorrelatorService service;
+        try {
+            service = CorrelatorService.start(CorrelatorConfig.load());
+        } catch (ConfigException | RuleCompilationException e) {
+            System.err.println("misp-correlator cannot start. " + e.getMessage());
+            System.exit(1);
+            return;
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            System.err.println("misp-correlator cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            stopped.countDown();
+        }, "shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

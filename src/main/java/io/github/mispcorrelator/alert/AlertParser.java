@@ -1,0 +1,76 @@
+package io.github.mispcorrelator.alert;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Turns the text of one alert into an {@link Alert}, or says precisely why it cannot. */
+public final class AlertParser {
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    static {
+        // A hostile body must not make the parser recurse without bound.
+        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build());
+    }
+
+    private AlertParser() {
+    }
+
+    /** @throws InvalidAlertException when the text is not one JSON object */
+    public static Alert parse(String text) {
+        return parse(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** @throws InvalidAlertException when the bytes are not one JSON object */
+    public static Alert parse(byte[] body) {
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new InvalidAlertException("malformed JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() : ""));
+        } catch (java.io.IOException e) {
+            throw new InvalidAlertException("unreadable body: " + e.getMessage());
+        }
+        if (node == null || node.isMissingNode()) {
+            throw new InvalidAlertException("empty body: expected one Wazuh alert as a JSON object");
+        }
+        if (!node.isObject()) {
+            throw new InvalidAlertException("expected one Wazuh alert as a JSON object, got " + kind(node));
+        }
+        return new Alert((ObjectNode) node, "sha256:" + digest(body));
+    }
+
+    private static String kind(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case ARRAY -> "an array";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            default -> node.getNodeType().name().toLowerCase();
+        };
+    }
+
+    private static String digest(byte[] body) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)).substring(0, 32);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.github.mispcorrelator.http;
+
+import io.github.mispcorrelator.Correlator;
+import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.rules.RuleExecutionException;
+import io.github.mispcorrelator.rules.RuleSet;
+import io.github.mispcorrelator.store.HitStore;
+import io.github.mispcorrelator.store.StoreUnavailableException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Supplier;
+
+/**
+ * The HTTP API: {@code POST /v1/alerts}, {@code GET /health/live}, {@code GET /health/ready}. Every answer, errors
+ * included, is JSON.
+ */
+public final class HttpApi extends VerticleBase {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+
+    private final String host;
+    private final int port;
+    private final long bodyLimit;
+    private final Correlator correlator;
+    private final Supplier<RuleSet> rules;
+    private final HitStore store;
+    private HttpServer server;
+
+    public HttpApi(String host, int port, long bodyLimit, Correlator correlator, Supplier<RuleSet> rules, HitStore store) {
+        this.host = host;
+        this.port = port;
+        this.bodyLimit = bodyLimit;
+        this.correlator = correlator;
+        this.rules = rules;
+        this.store = store;
+    }
+
+    @Override
+    public Future<?> start() {
+        Router router = Router.router(vertx);
+        router.post("/v1/alerts")
+                .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
+                .handler(this::alert);
+        router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "UP")));
+        router.get("/health/ready").handler(this::ready);
+        router.route().failureHandler(Responses::failure);
+        router.errorHandler(404, ctx -> Responses.error(ctx, 404, "no such endpoint: " + ctx.request().method()
+                + " " + ctx.request().path()));
+        router.errorHandler(405, ctx -> Responses.error(ctx, 405, "method " + ctx.request().method()
+                + " not allowed on " + ctx.request().path()));
+        return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+                .requestHandler(router)
+                .listen(port, host)
+                .onSuccess(s -> {
+                    server = s;
+                    LOG.info("HTTP API listening on http://{}:{}", host, s.actualPort());
+                });
+    }
+
+    /** The port actually bound (differs from the configured one when that was 0). */
+    public int actualPort() {
+        return server.actualPort();
+    }
+
+    private void alert(RoutingContext ctx) {
+        Alert alert;
+        try {
+            alert = AlertParser.parse(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+        } catch (InvalidAlertException e) {
+            Responses.error(ctx, 400, e.getMessage());
+            return;
+        }
+        correlator.process(alert)
+                .onSuccess(c -> Responses.json(ctx, 200, c.toJson()))
+                .onFailure(e -> {
+                    if (e instanceof StoreUnavailableException) {
+                        LOG.warn("Alert {} not stored, answered 503: {}", alert.getId(), e.getMessage());
+                        ctx.response().putHeader("Retry-After", "5");
+                        Responses.error(ctx, 503, "hit store unavailable; nothing was stored, send the alert again");
+                    } else if (e instanceof RuleExecutionException) {
+                        LOG.error("Alert {}: {}", alert.getId(), e.getMessage());
+                        Responses.error(ctx, 500, e.getMessage());
+                    } else {
+                        LOG.error("Alert {} failed", alert.getId(), e);
+                        Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
+                    }
+                });
+    }
+
+    private void ready(RoutingContext ctx) {
+        RuleSet ruleSet = rules.get();
+        store.ping().otherwise(false).onComplete(ar -> {
+            boolean storeUp = ar.result();
+            boolean up = ruleSet != null && storeUp && correlator.misp().ready();
+            Responses.json(ctx, up ? 200 : 503, new JsonObject()
+                    .put("status", up ? "UP" : "DOWN")
+                    .put("rules", ruleSet == null ? null : ruleSet.version())
+                    .put("store", storeUp ? "UP" : "DOWN")
+                    .put("misp", correlator.misp().name()));
+        });
+    }
+}

@@ -1,0 +1,42 @@
+package io.github.mispcorrelator.http;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** JSON answers and errors, one shape everywhere: {@code {"error": "..."}}. */
+final class Responses {
+    private static final Logger LOG = LoggerFactory.getLogger(Responses.class);
+
+    private Responses() {
+    }
+
+    static void json(RoutingContext ctx, int status, JsonObject body) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .end(body.encode());
+    }
+
+    static void error(RoutingContext ctx, int status, String message) {
+        json(ctx, status, new JsonObject().put("error", message));
+    }
+
+    /** Failures raised by handlers, e.g. the body handler's 413. */
+    static void failure(RoutingContext ctx) {
+        int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+        String message = switch (status) {
+            case 413 -> "request body too large (limit set by CORRELATOR_HTTP_BODY_LIMIT)";
+            case 400 -> "bad request" + (ctx.failure() != null ? ": " + ctx.failure().getMessage() : "");
+            default -> status >= 500 ? "internal error" : "request failed";
+        };
+        if (status >= 500) {
+            LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+        }
+        error(ctx, status, message);
+    }
+}

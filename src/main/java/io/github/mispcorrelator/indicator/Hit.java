@@ -1,0 +1,159 @@
+package io.github.mispcorrelator.indicator;
+
+import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.misp.MispAttribute;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * An indicator from an alert that MISP knows: one per matching attribute. Scoring rules read its MISP context and
+ * set its severity (a Wazuh level, 0–15), labels and suppression; every rule that changes it is recorded, so an
+ * auditor can see why it was called a hit.
+ */
+public final class Hit {
+    private static final java.util.Map<String, Pattern> TAG_PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Alert alert;
+    private final Indicator indicator;
+    private final MispAttribute attribute;
+    private int severity;
+    private boolean suppressed;
+    private final Set<String> labels = new LinkedHashSet<>();
+    private final List<String> decidedBy = new ArrayList<>();
+    private String currentRule;
+
+    public Hit(Alert alert, Indicator indicator, MispAttribute attribute) {
+        this.alert = alert;
+        this.indicator = indicator;
+        this.attribute = attribute;
+    }
+
+    // ---- read by rules ---------------------------------------------------------------------------------------
+
+    public Alert getAlert() {
+        return alert;
+    }
+
+    public Indicator indicator() {
+        return indicator;
+    }
+
+    public MispAttribute attribute() {
+        return attribute;
+    }
+
+    /** {@code md5}, {@code sha1}, {@code sha256}, {@code imphash}, {@code ip}, {@code domain}, {@code url}. */
+    public String getType() {
+        return indicator.type().id();
+    }
+
+    public String getValue() {
+        return indicator.value();
+    }
+
+    public String getField() {
+        return indicator.field();
+    }
+
+    /** The MISP attribute type, e.g. {@code ip-dst|port}. */
+    public String getMispType() {
+        return attribute.type();
+    }
+
+    public String getCategory() {
+        return attribute.category();
+    }
+
+    /** 1 high, 2 medium, 3 low, 4 undefined; 0 when unknown. */
+    public int getThreatLevel() {
+        return attribute.threatLevel();
+    }
+
+    public boolean isToIds() {
+        return attribute.toIds();
+    }
+
+    public List<String> getTags() {
+        return attribute.tags();
+    }
+
+    /** Whether any tag matches the regular expression, ignoring case ({@code "tlp:(red|amber)"}). */
+    public boolean hasTag(String regex) {
+        Pattern p = TAG_PATTERNS.computeIfAbsent(regex, r -> Pattern.compile(r, Pattern.CASE_INSENSITIVE));
+        return attribute.tags().stream().anyMatch(t -> p.matcher(t).matches());
+    }
+
+    /** Days since the attribute last changed in MISP; -1 when MISP gave no timestamp. */
+    public long getAgeDays() {
+        if (attribute.timestamp() <= 0) {
+            return -1;
+        }
+        return Math.max(0, (Instant.now().getEpochSecond() - attribute.timestamp()) / 86_400);
+    }
+
+    public int getSeverity() {
+        return severity;
+    }
+
+    public boolean isSuppressed() {
+        return suppressed;
+    }
+
+    public Set<String> getLabels() {
+        return labels;
+    }
+
+    /** The rules that set this hit's severity, labels or suppression, in the order they fired. */
+    public List<String> getDecidedBy() {
+        return decidedBy;
+    }
+
+    // ---- changed by rules ------------------------------------------------------------------------------------
+
+    /** Sets the severity (clamped to Wazuh's 0–15). */
+    public void setSeverity(int level) {
+        this.severity = Math.max(0, Math.min(15, level));
+        record();
+    }
+
+    /** Raises the severity to at least {@code level}; never lowers it. */
+    public void raise(int level) {
+        if (level > severity) {
+            setSeverity(level);
+        } else {
+            record();
+        }
+    }
+
+    /** Keeps the hit in the audit table but sends no event to Wazuh. */
+    public void suppress() {
+        this.suppressed = true;
+        record();
+    }
+
+    public void label(String label) {
+        labels.add(label.toLowerCase(Locale.ROOT));
+        record();
+    }
+
+    /** Called by the engine before a rule's consequence runs, so the change is attributed to that rule. */
+    public void firing(String ruleName) {
+        this.currentRule = ruleName;
+    }
+
+    private void record() {
+        if (currentRule != null && !decidedBy.contains(currentRule)) {
+            decidedBy.add(currentRule);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Hit[" + indicator.key() + " → " + attribute.type() + " " + attribute.uuid() + ", severity " + severity + "]";
+    }
+}

@@ -1,0 +1,116 @@
+package io.github.mispcorrelator.misp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.indicator.Indicator;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A MISP feed directory held in memory: {@code manifest.json} lists the events, one {@code <uuid>.json} file holds
+ * each ({@code {"Event": …}}, the format of MISP's own feeds). Answers the same lookups as {@link MispClient}, with
+ * the same {@code to_ids} and {@code published} filters, and no network.
+ */
+public final class FeedSource implements MispSource {
+    private static final Logger LOG = LoggerFactory.getLogger(FeedSource.class);
+
+    private final String name;
+    private final Map<String, List<MispAttribute>> index;
+    private final int attributeCount;
+
+    private FeedSource(String name, Map<String, List<MispAttribute>> index, int attributeCount) {
+        this.name = name;
+        this.index = index;
+        this.attributeCount = attributeCount;
+    }
+
+    /**
+     * Reads every event the manifest lists (or, without a manifest, every {@code *.json} file).
+     *
+     * @throws IllegalArgumentException when the directory or an event file cannot be read, naming the file
+     */
+    public static FeedSource load(Path dir, MispSettings filters) {
+        String name = "feed:" + dir;
+        List<Path> eventFiles = eventFiles(dir);
+        Map<String, List<MispAttribute>> index = new HashMap<>();
+        int count = 0;
+        for (Path file : eventFiles) {
+            JsonNode root;
+            try {
+                root = AlertParser.MAPPER.readTree(file.toFile());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("MISP feed event " + file + " is not valid JSON: " + e.getMessage());
+            }
+            if (filters.published() && !MispJson.published(root)) {
+                continue;
+            }
+            for (MispAttribute a : MispJson.eventAttributes(root, name)) {
+                if (filters.toIds() && !a.toIds()) {
+                    continue;
+                }
+                count++;
+                for (String key : AttributeMatcher.keys(a)) {
+                    index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
+                }
+            }
+        }
+        LOG.info("Loaded MISP feed {}: {} events, {} attributes usable for detection", dir, eventFiles.size(), count);
+        return new FeedSource(name, Map.copyOf(index), count);
+    }
+
+    private static List<Path> eventFiles(Path dir) {
+        Path manifest = dir.resolve("manifest.json");
+        List<Path> files = new ArrayList<>();
+        try {
+            if (Files.isRegularFile(manifest)) {
+                JsonNode m = AlertParser.MAPPER.readTree(manifest.toFile());
+                for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
+                    Path f = dir.resolve(it.next() + ".json");
+                    if (!Files.isRegularFile(f)) {
+                        throw new IllegalArgumentException("MISP feed manifest " + manifest + " lists an event with no file: " + f);
+                    }
+                    files.add(f);
+                }
+            } else {
+                try (var stream = Files.list(dir)) {
+                    stream.filter(p -> p.toString().endsWith(".json")).sorted().forEach(files::add);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read MISP feed " + dir + ": " + e.getMessage());
+        }
+        return files;
+    }
+
+    @Override
+    public Future<LookupResult> lookup(List<Indicator> indicators) {
+        Map<Indicator, List<MispAttribute>> matches = new LinkedHashMap<>();
+        for (Indicator i : indicators) {
+            List<MispAttribute> found = index.get(i.key());
+            if (found != null) {
+                matches.put(i, found);
+            }
+        }
+        return Future.succeededFuture(new LookupResult(matches, Map.of()));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public int attributeCount() {
+        return attributeCount;
+    }
+}

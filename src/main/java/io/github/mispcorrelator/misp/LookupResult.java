@@ -1,0 +1,24 @@
+package io.github.mispcorrelator.misp;
+
+import io.github.mispcorrelator.indicator.Indicator;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The answer for one alert's indicators: every matching attribute per indicator (not just the first), and for
+ * indicators that could not be checked, what went wrong.
+ */
+public record LookupResult(Map<Indicator, List<MispAttribute>> matches, Map<Indicator, String> errors) {
+
+    public static LookupResult failed(List<Indicator> indicators, String error) {
+        Map<Indicator, String> errors = new LinkedHashMap<>();
+        indicators.forEach(i -> errors.put(i, error));
+        return new LookupResult(Map.of(), errors);
+    }
+
+    public static LookupResult empty() {
+        return new LookupResult(Map.of(), Map.of());
+    }
+}

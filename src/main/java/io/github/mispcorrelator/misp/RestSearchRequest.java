@@ -1,0 +1,46 @@
+package io.github.mispcorrelator.misp;
+
+import io.github.mispcorrelator.indicator.Indicator;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Builds the body of {@code POST /attributes/restSearch}: the values in the body (never in the URL), the MISP types
+ * that can hold them (composites included), the detection filters, and the event context scoring needs.
+ */
+public final class RestSearchRequest {
+    /** restSearch pages its answer; one alert's values never come near this many attributes in practice. */
+    static final int LIMIT = 1000;
+
+    private RestSearchRequest() {
+    }
+
+    public static JsonObject body(List<Indicator> indicators, MispSettings settings) {
+        Set<String> values = new LinkedHashSet<>();
+        Set<String> types = new LinkedHashSet<>();
+        for (Indicator i : indicators) {
+            values.add(i.value());
+            types.addAll(i.type().mispTypes());
+        }
+        JsonObject body = new JsonObject()
+                .put("returnFormat", "json")
+                .put("value", new JsonArray(List.copyOf(values)))
+                .put("type", new JsonArray(List.copyOf(types)))
+                // event threat level, event uuid and info come with includeContext; event tags with includeEventTags
+                .put("includeContext", true)
+                .put("includeEventTags", true)
+                .put("limit", LIMIT)
+                .put("page", 1);
+        if (settings.toIds()) {
+            body.put("to_ids", true);
+        }
+        if (settings.published()) {
+            body.put("published", true);
+        }
+        return body;
+    }
+}

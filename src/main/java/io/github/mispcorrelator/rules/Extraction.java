@@ -1,0 +1,107 @@
+package io.github.mispcorrelator.rules;
+
+import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.indicator.Candidate;
+import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.indicator.IpAddresses;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code out} global of extraction rules: each method points at an alert field that holds indicators. A missing
+ * or empty field yields nothing and no error. Values are normalised afterwards, so rules need not care about case
+ * or format; each value is attributed to the rule that named it.
+ */
+public final class Extraction {
+    /** {@code MD5=…,SHA256=…,IMPHASH=…} as Sysmon writes hashes; also tolerates {@code ;} and spaces. */
+    private static final Pattern HASH_PAIR = Pattern.compile("([A-Za-z0-9]+)\\s*=\\s*([0-9A-Fa-f]+)");
+    private static final Pattern IP_TOKEN = Pattern.compile("[0-9A-Fa-f:.\\[\\]%]{2,}");
+
+    private final List<Candidate> candidates = new ArrayList<>();
+    private final Set<String> firedRules = new LinkedHashSet<>();
+    private String currentRule = "?";
+
+    void firing(String ruleName) {
+        currentRule = ruleName;
+        firedRules.add(ruleName);
+    }
+
+    /** Every hash in a Sysmon-style list ({@code SHA1=…,MD5=…,SHA256=…,IMPHASH=…}), whatever the order. */
+    public void hashes(Alert alert, String path) {
+        alert.resolve(path).ifPresent(e -> {
+            Matcher m = HASH_PAIR.matcher(e.getValue().asText(""));
+            while (m.find()) {
+                IndicatorType.of(m.group(1)).ifPresent(type -> add(type, m.group(2), e.getKey()));
+            }
+        });
+    }
+
+    /** One hash of a known type ({@code "md5"}, {@code "sha1"}, {@code "sha256"}, {@code "imphash"}). */
+    public void hash(Alert alert, String type, String path) {
+        value(alert, type, path);
+    }
+
+    /** One IP address (IPv4 or IPv6); non-global addresses are dropped later. */
+    public void ip(Alert alert, String path) {
+        value(alert, "ip", path);
+    }
+
+    /** Every IP address in free text, e.g. Sysmon DNS {@code queryResults} ({@code type:  5 cname;1.2.3.4;}). */
+    public void ipsIn(Alert alert, String path) {
+        alert.resolve(path).ifPresent(e -> {
+            Matcher m = IP_TOKEN.matcher(e.getValue().asText(""));
+            while (m.find()) {
+                if (IpAddresses.parse(m.group()).isPresent()) {
+                    add(IndicatorType.IP, m.group(), e.getKey());
+                }
+            }
+        });
+    }
+
+    /** One domain or host name. */
+    public void domain(Alert alert, String path) {
+        value(alert, "domain", path);
+    }
+
+    /** One URL. */
+    public void url(Alert alert, String path) {
+        value(alert, "url", path);
+    }
+
+    /**
+     * A value of any indicator type, by name; a list field yields each element.
+     *
+     * @throws IllegalArgumentException for an unknown type name, so a typo in a rule fails its test loudly
+     */
+    public void value(Alert alert, String type, String path) {
+        IndicatorType t = IndicatorType.of(type)
+                .orElseThrow(() -> new IllegalArgumentException("unknown indicator type '" + type + "' in rule "
+                        + currentRule + "; known: md5, sha1, sha256, imphash, ip, domain, url"));
+        alert.resolve(path).ifPresent(e -> {
+            if (e.getValue().isArray()) {
+                e.getValue().forEach(v -> add(t, v.asText(""), e.getKey()));
+            } else if (e.getValue().isValueNode()) {
+                add(t, e.getValue().asText(""), e.getKey());
+            }
+        });
+    }
+
+    private void add(IndicatorType type, String raw, String field) {
+        if (raw != null && !raw.isBlank()) {
+            candidates.add(new Candidate(type, raw, field, currentRule));
+        }
+    }
+
+    public List<Candidate> candidates() {
+        return candidates;
+    }
+
+    public Set<String> firedRules() {
+        return firedRules;
+    }
+}

@@ -1,0 +1,142 @@
+package io.github.mispcorrelator.rules;
+
+import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.indicator.Normaliser;
+import org.kie.api.KieBase;
+import org.kie.api.definition.rule.Rule;
+import org.kie.api.event.rule.BeforeMatchFiredEvent;
+import org.kie.api.event.rule.DefaultAgendaEventListener;
+import org.kie.api.runtime.KieContainer;
+import org.kie.api.runtime.KieSession;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A compiled, immutable set of DRL rules with its identity. Extraction rules match {@link Alert} facts and call the
+ * {@code out} global; scoring rules match {@link Hit} facts. Each phase runs in its own short-lived session, so the
+ * phases never see each other's facts, and a rule set can be swapped whole while alerts are in flight.
+ */
+public final class RuleSet {
+    /** A rule that keeps re-firing is a bug in the DRL; it must not hold an alert forever. */
+    static final int MAX_FIRINGS = 10_000;
+
+    private final KieContainer container;
+    private final KieBase kieBase;
+    private final String version;
+    private final Instant loadedAt;
+    private final List<String> files;
+    private final boolean declaresOut;
+
+    RuleSet(KieContainer container, KieBase kieBase, String version, Instant loadedAt, List<String> files) {
+        this.container = container;
+        this.kieBase = kieBase;
+        this.version = version;
+        this.loadedAt = loadedAt;
+        this.files = List.copyOf(files);
+        this.declaresOut = kieBase.getKiePackages().stream()
+                .anyMatch(p -> p.getGlobalVariables().stream().anyMatch(g -> g.getName().equals("out")));
+    }
+
+    /** What the extraction rules found in one alert. */
+    public record ExtractionResult(List<Indicator> indicators, Set<String> firedRules) {
+    }
+
+    /**
+     * Runs the extraction rules on one alert and normalises what they found.
+     *
+     * @throws RuleExecutionException when a rule's consequence fails on this alert
+     */
+    public ExtractionResult extract(Alert alert) {
+        Extraction out = new Extraction();
+        KieSession session = kieBase.newKieSession();
+        try {
+            if (declaresOut) {
+                session.setGlobal("out", out);
+            }
+            session.addEventListener(new DefaultAgendaEventListener() {
+                @Override
+                public void beforeMatchFired(BeforeMatchFiredEvent event) {
+                    out.firing(event.getMatch().getRule().getName());
+                }
+            });
+            session.insert(alert);
+            fire(session);
+        } finally {
+            session.dispose();
+        }
+        return new ExtractionResult(Normaliser.normaliseAll(out.candidates()), out.firedRules());
+    }
+
+    /**
+     * Runs the scoring rules over the hits of one alert; they set severity, labels and suppression in place.
+     *
+     * @throws RuleExecutionException when a rule's consequence fails
+     */
+    public void score(List<Hit> hits) {
+        if (hits.isEmpty()) {
+            return;
+        }
+        KieSession session = kieBase.newKieSession();
+        try {
+            session.addEventListener(new DefaultAgendaEventListener() {
+                @Override
+                public void beforeMatchFired(BeforeMatchFiredEvent event) {
+                    String rule = event.getMatch().getRule().getName();
+                    for (Object o : event.getMatch().getObjects()) {
+                        if (o instanceof Hit h) {
+                            h.firing(rule);
+                        }
+                    }
+                }
+            });
+            hits.forEach(session::insert);
+            fire(session);
+        } finally {
+            session.dispose();
+        }
+    }
+
+    private static void fire(KieSession session) {
+        try {
+            int fired = session.fireAllRules(MAX_FIRINGS);
+            if (fired >= MAX_FIRINGS) {
+                throw new RuleExecutionException("rules fired " + MAX_FIRINGS
+                        + " times on one alert: a rule probably re-activates itself");
+            }
+        } catch (RuleExecutionException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw RuleExecutionException.of(e);
+        }
+    }
+
+    /** Content hash of the DRL files ({@code sha256:…}): the same files give the same version. */
+    public String version() {
+        return version;
+    }
+
+    public Instant loadedAt() {
+        return loadedAt;
+    }
+
+    public List<String> files() {
+        return files;
+    }
+
+    public List<String> ruleNames() {
+        return kieBase.getKiePackages().stream()
+                .flatMap(p -> p.getRules().stream())
+                .map(Rule::getName)
+                .sorted()
+                .toList();
+    }
+
+    /** Releases the compiled classes; call once no session of this rule set runs any more. */
+    public void dispose() {
+        container.dispose();
+    }
+}

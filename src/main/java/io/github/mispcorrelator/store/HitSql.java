@@ -1,0 +1,19 @@
+package io.github.mispcorrelator.store;
+
+/** The SQL of the hits table, in one place. The schema itself lives in {@code migrations/}. */
+final class HitSql {
+    private HitSql() {
+    }
+
+    static final String INSERT = """
+            INSERT INTO hits (alert_id, manager, agent_id, agent_name, rule_id, alert_timestamp,
+                              indicator_type, indicator_value, source_field, drl_rule,
+                              misp_event_id, misp_event_uuid, misp_event_info, misp_attribute_uuid, misp_category,
+                              misp_type, misp_value, misp_threat_level, misp_to_ids, misp_tags, misp_instance,
+                              severity, suppressed, decided_by, labels, ruleset_version, correlator_version, alert)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
+            ON CONFLICT ON CONSTRAINT hits_alert_indicator_attribute_key DO NOTHING
+            """;
+
+    static final String PING = "SELECT 1";
+}

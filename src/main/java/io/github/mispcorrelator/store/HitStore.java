@@ -1,0 +1,20 @@
+package io.github.mispcorrelator.store;
+
+import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.indicator.Hit;
+import io.vertx.core.Future;
+
+import java.util.List;
+
+/** Where hits are kept for auditors. Implementations never block the caller's thread. */
+public interface HitStore {
+
+    /**
+     * Saves all hits of one alert in one transaction; hits already stored for this alert are skipped, so a retried
+     * alert adds nothing. Fails with {@link StoreUnavailableException} when the database cannot be reached.
+     */
+    Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion);
+
+    /** Whether the database answers now. */
+    Future<Boolean> ping();
+}

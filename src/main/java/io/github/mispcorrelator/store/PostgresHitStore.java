@@ -1,0 +1,195 @@
+package io.github.mispcorrelator.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.github.mispcorrelator.Version;
+import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.misp.MispAttribute;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.SQLTransientException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hits in PostgreSQL through JDBC. Every call runs on a worker executor sized like the connection pool, never on the
+ * caller's event loop.
+ */
+public final class PostgresHitStore implements HitStore {
+    /** Wazuh writes {@code 2025-08-13T08:45:06.785+0000}: no colon in the offset. */
+    private static final DateTimeFormatter WAZUH_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSS][.SS][.S]XX");
+
+    private final DataSource dataSource;
+    private final WorkerExecutor jdbc;
+
+    public PostgresHitStore(DataSource dataSource, WorkerExecutor jdbc) {
+        this.dataSource = dataSource;
+        this.jdbc = jdbc;
+    }
+
+    @Override
+    public Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion) {
+        if (hits.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        // unordered: saves of different alerts run in parallel up to the pool size
+        return jdbc.executeBlocking(() -> {
+            insert(alert, hits, rulesetVersion);
+            return null;
+        }, false);
+    }
+
+    private void insert(Alert alert, List<Hit> hits, String rulesetVersion) {
+        String alertJson = alertJson(alert.json());
+        Timestamp alertTime = alertTimestamp(alert.getTimestamp());
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(HitSql.INSERT)) {
+                for (Hit h : hits) {
+                    MispAttribute a = h.attribute();
+                    int i = 0;
+                    ps.setString(++i, clean(alert.getId()));
+                    ps.setString(++i, clean(alert.getManager()));
+                    ps.setString(++i, clean(alert.getAgentId()));
+                    ps.setString(++i, clean(alert.getAgentName()));
+                    ps.setString(++i, clean(alert.getRuleId()));
+                    ps.setTimestamp(++i, alertTime);
+                    ps.setString(++i, h.getType());
+                    ps.setString(++i, h.getValue());
+                    ps.setString(++i, clean(h.getField()));
+                    ps.setString(++i, clean(h.indicator().rule()));
+                    ps.setString(++i, clean(a.eventId()));
+                    ps.setString(++i, clean(a.eventUuid()));
+                    ps.setString(++i, clean(a.eventInfo()));
+                    ps.setString(++i, clean(a.uuid()));
+                    ps.setString(++i, clean(a.category()));
+                    ps.setString(++i, clean(a.type()));
+                    ps.setString(++i, clean(a.value()));
+                    ps.setShort(++i, (short) a.threatLevel());
+                    ps.setBoolean(++i, a.toIds());
+                    ps.setArray(++i, c.createArrayOf("text", a.tags().stream().map(PostgresHitStore::clean).toArray()));
+                    ps.setString(++i, clean(a.instance()));
+                    ps.setShort(++i, (short) h.getSeverity());
+                    ps.setBoolean(++i, h.isSuppressed());
+                    ps.setArray(++i, c.createArrayOf("text", h.getDecidedBy().toArray()));
+                    ps.setArray(++i, c.createArrayOf("text", h.getLabels().toArray()));
+                    ps.setString(++i, rulesetVersion);
+                    ps.setString(++i, Version.CORRELATOR);
+                    ps.setString(++i, alertJson);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public Future<Boolean> ping() {
+        return jdbc.executeBlocking(() -> {
+            try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+                s.setQueryTimeout(2);
+                s.execute(HitSql.PING);
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        }, false);
+    }
+
+    /**
+     * Connection-level failures (class 08, server shutting down, pool timeout) mean "try again later"; anything else
+     * is a defect and stays an error.
+     */
+    static RuntimeException translate(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (e instanceof SQLTransientException || state.startsWith("08") || state.startsWith("57P")
+                || state.startsWith("53")) {
+            return new StoreUnavailableException("hit store unavailable: " + e.getMessage(), e);
+        }
+        return new IllegalStateException("hit store error (SQLState " + state + "): " + e.getMessage(), e);
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is gone; nothing was committed
+        }
+    }
+
+    static Timestamp alertTimestamp(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        try {
+            return Timestamp.from(OffsetDateTime.parse(text.strip(), WAZUH_TIME).toInstant());
+        } catch (DateTimeParseException e) {
+            try {
+                return Timestamp.from(OffsetDateTime.parse(text.strip()).toInstant());
+            } catch (DateTimeParseException e2) {
+                return null;
+            }
+        }
+    }
+
+    /** PostgreSQL text and jsonb refuse NUL characters, which an alert may carry; nothing else is changed. */
+    static String clean(String s) {
+        return s == null ? "" : s.indexOf('\0') >= 0 ? s.replace('\0', '\uFFFD') : s;
+    }
+
+    private static String alertJson(ObjectNode alert) {
+        try {
+            String json = AlertParser.MAPPER.writeValueAsString(alert);
+            if (!json.contains("\\u0000")) {
+                return json;
+            }
+            return AlertParser.MAPPER.writeValueAsString(withoutNul(alert.deepCopy()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonNode withoutNul(JsonNode node) {
+        if (node instanceof ObjectNode o) {
+            Map<String, JsonNode> replaced = new java.util.LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                replaced.put(clean(e.getKey()), withoutNul(e.getValue()));
+            }
+            o.removeAll();
+            o.setAll(replaced);
+            return o;
+        }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                ((com.fasterxml.jackson.databind.node.ArrayNode) node).set(i, withoutNul(node.get(i)));
+            }
+            return node;
+        }
+        if (node.isTextual()) {
+            return TextNode.valueOf(clean(node.asText()));
+        }
+        return node;
+    }
+}

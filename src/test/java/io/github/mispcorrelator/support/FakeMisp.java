@@ -1,0 +1,119 @@
+package io.github.mispcorrelator.support;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * A real HTTP server standing in for MISP. It records every request and answers with whatever the test scripts:
+ * by default a restSearch answer built from the attributes it was given, filtered by the request's values.
+ */
+public final class FakeMisp implements AutoCloseable {
+    public record Request(String method, String path, MultiMap headers, String body) {
+        public JsonObject json() {
+            return new JsonObject(body);
+        }
+    }
+
+    public record Answer(int status, Map<String, String> headers, String body, long delayMs) {
+        public static Answer json(int status, String body) {
+            return new Answer(status, Map.of("Content-Type", "application/json"), body, 0);
+        }
+
+        /** Never answers (a hung MISP). */
+        public static Answer hang() {
+            return new Answer(0, Map.of(), "", -1);
+        }
+    }
+
+    private final Vertx vertx;
+    private final HttpServer server;
+    private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
+    private final AtomicReference<Function<Request, Answer>> script = new AtomicReference<>();
+
+    public FakeMisp() {
+        this.vertx = Vertx.vertx();
+        try {
+            this.server = vertx.createHttpServer()
+                    .requestHandler(req -> req.body().onSuccess(body -> {
+                        Request r = new Request(req.method().name(), req.path(), req.headers(), body.toString());
+                        requests.add(r);
+                        Answer a = script.get().apply(r);
+                        if (a.delayMs() < 0) {
+                            return;
+                        }
+                        Runnable send = () -> {
+                            req.response().setStatusCode(a.status());
+                            a.headers().forEach(req.response()::putHeader);
+                            req.response().end(Buffer.buffer(a.body()));
+                        };
+                        if (a.delayMs() > 0) {
+                            vertx.setTimer(a.delayMs(), t -> send.run());
+                        } else {
+                            send.run();
+                        }
+                    }))
+                    .listen(0, "127.0.0.1")
+                    .await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        answerWithAttributes(List.of());
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.actualPort();
+    }
+
+    public void answer(Function<Request, Answer> answer) {
+        script.set(answer);
+    }
+
+    public void answer(Answer answer) {
+        script.set(r -> answer);
+    }
+
+    /**
+     * Answers restSearch like MISP: every given attribute whose value (or a half of a composite value) equals one of
+     * the requested values.
+     */
+    public void answerWithAttributes(List<JsonObject> attributes) {
+        script.set(r -> {
+            if (!r.path().equals("/attributes/restSearch")) {
+                return Answer.json(404, "{\"name\":\"Not Found\",\"message\":\"Not Found\",\"url\":\"" + r.path() + "\"}");
+            }
+            List<Object> values = r.json().getJsonArray("value").getList();
+            io.vertx.core.json.JsonArray found = new io.vertx.core.json.JsonArray();
+            for (JsonObject a : attributes) {
+                String v = a.getString("value");
+                boolean match = values.contains(v) || List.of(v.split("\\|")).stream().anyMatch(values::contains);
+                if (match) {
+                    found.add(a);
+                }
+            }
+            return Answer.json(200, new JsonObject().put("response", new JsonObject().put("Attribute", found)).encode());
+        });
+    }
+
+    public List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    public void reset() {
+        requests.clear();
+    }
+
+    @Override
+    public void close() {
+        vertx.close();
+    }
+}
