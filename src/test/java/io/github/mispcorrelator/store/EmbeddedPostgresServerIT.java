@@ -15,7 +15,7 @@ class EmbeddedPostgresServerIT {
 
     @Test
     void keepsItsDataAcrossRestarts() throws Exception {
-        Path dir = Files.createDirectories(Path.of("target", "it-data")).resolve("restart-" + System.nanoTime());
+        Path dir = io.github.mispcorrelator.support.Fixtures.workDir("restart").resolve("pg");
         try (EmbeddedPostgresServer first = EmbeddedPostgresServer.start(dir);
              Connection c = DriverManager.getConnection(first.jdbcUrl(), first.user(), null);
              Statement s = c.createStatement()) {

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /** The project's own test files, and the optional reference data in {@code ../shared/data}. */
 public final class Fixtures {
@@ -49,12 +50,40 @@ public final class Fixtures {
         return p;
     }
 
-    /** A fresh directory under target/ (not /tmp: as root, the embedded PostgreSQL's user must reach it). */
-    public static Path workDir(String name) {
+    private static final Path WORK_ROOT = Path.of(System.getProperty("java.io.tmpdir"), "misp-correlator-it");
+    private static boolean cleaned;
+
+    /**
+     * A fresh directory for test data under the system temp directory, readable by all: run as root, the embedded
+     * PostgreSQL runs as an unprivileged user that must reach it, wherever the checkout lives. Directories left by
+     * runs more than an hour old are removed.
+     */
+    public static synchronized Path workDir(String name) {
         try {
-            return Files.createDirectories(Path.of("target", "it-data", name + "-" + System.nanoTime()));
+            Files.createDirectories(WORK_ROOT);
+            WORK_ROOT.toFile().setExecutable(true, false);
+            WORK_ROOT.toFile().setReadable(true, false);
+            if (!cleaned) {
+                cleaned = true;
+                long cutoff = System.currentTimeMillis() - 3_600_000;
+                try (Stream<Path> old = Files.list(WORK_ROOT)) {
+                    old.filter(p -> p.toFile().lastModified() < cutoff).forEach(Fixtures::deleteTree);
+                }
+            }
+            Path dir = Files.createDirectories(WORK_ROOT.resolve(name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
+            dir.toFile().setExecutable(true, false);
+            dir.toFile().setReadable(true, false);
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // another run may still use it; it goes next time
         }
     }
 }

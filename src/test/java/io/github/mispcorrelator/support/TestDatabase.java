@@ -18,15 +18,15 @@ import java.sql.Statement;
  */
 public final class TestDatabase {
     private static HikariDataSource dataSource;
+    private static String url;
+    private static String user;
+    private static String password;
 
     private TestDatabase() {
     }
 
     public static synchronized HikariDataSource dataSource() {
         if (dataSource == null) {
-            String url;
-            String user;
-            String password;
             if (dockerAvailable()) {
                 PostgreSQLContainer container = new PostgreSQLContainer("postgres:16-alpine");
                 container.start();
@@ -49,6 +49,18 @@ public final class TestDatabase {
             Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
         }
         return dataSource;
+    }
+
+    /** {@code CORRELATOR_DB_*} settings that point a service at this database. */
+    public static java.util.Map<String, String> env() {
+        dataSource();
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        env.put("CORRELATOR_DB_URL", url);
+        env.put("CORRELATOR_DB_USER", user);
+        if (password != null) {
+            env.put("CORRELATOR_DB_PASSWORD", password);
+        }
+        return env;
     }
 
     private static boolean dockerAvailable() {

@@ -1,0 +1,61 @@
+package io.github.mispcorrelator.support;
+
+import io.github.mispcorrelator.CorrelatorService;
+import io.github.mispcorrelator.config.CorrelatorConfig;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The whole service, started from configuration as {@code java -jar} would, and an HTTP client for it. */
+public final class ServiceUnderTest implements AutoCloseable {
+    private final CorrelatorService service;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public ServiceUnderTest(Map<String, String> env) {
+        Map<String, String> all = new HashMap<>();
+        all.put("CORRELATOR_HTTP_PORT", "0");
+        all.putAll(env);
+        this.service = CorrelatorService.start(CorrelatorConfig.load(null, all));
+    }
+
+    public CorrelatorService service() {
+        return service;
+    }
+
+    public record Response(int status, String body, HttpResponse<String> raw) {
+        public JsonObject json() {
+            return new JsonObject(body);
+        }
+    }
+
+    public Response post(String path, byte[] body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(uri(path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body(), r);
+    }
+
+    public Response get(String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body(), r);
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + service.httpPort() + path);
+    }
+
+    @Override
+    public void close() {
+        service.close();
+    }
+}
