@@ -13,8 +13,21 @@ import java.util.Set;
 /**
  * What one alert gave: its indicators, the hits (stored), the lookup errors, and the events for Wazuh.
  */
-public record Correlation(Alert alert, List<Indicator> indicators, Set<String> firedRules, List<Hit> hits,
+public record Correlation(Alert alert, List<Indicator> indicators, Set<String> firedRules, Set<String> scoringRules,
+                          List<Hit> hits,
                           Map<Indicator, String> lookupErrors, List<JsonObject> events, String ruleset) {
+
+    /** The body of {@code POST /v1/rules/test}: the alert's answer plus which rules fired and what went unchecked. */
+    public JsonObject toTestJson() {
+        JsonObject errors = new JsonObject();
+        lookupErrors.forEach((i, e) -> errors.put(i.key(), e));
+        return toJson()
+                .put("fired", new JsonObject()
+                        .put("extract", new JsonArray(List.copyOf(firedRules)))
+                        .put("score", new JsonArray(List.copyOf(scoringRules))))
+                .put("lookup_errors", errors)
+                .put("stored", false);
+    }
 
     /** The body of {@code POST /v1/alerts}. */
     public JsonObject toJson() {

@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -32,9 +33,31 @@ public final class Correlator {
         this.store = store;
     }
 
+    /** The whole flow; completes once the alert's hits are committed. */
     public Future<Correlation> process(Alert alert) {
-        // one rule set for the whole alert, even if a reload swaps it meanwhile
-        RuleSet ruleSet = rules.get();
+        return evaluate(alert, misp, true);
+    }
+
+    /**
+     * Rules and lookup only: what the alert would give, with nothing stored and nothing sent (rule testing).
+     *
+     * @param source where to look indicators up: the configured MISP, or a test case's own attributes
+     */
+    public Future<Correlation> dryRun(Alert alert, MispSource source) {
+        return evaluate(alert, source, false);
+    }
+
+    private Future<Correlation> evaluate(Alert alert, MispSource source, boolean store) {
+        // one rule set for the whole alert, even if a reload swaps it meanwhile; the lease keeps it alive
+        RuleSet ruleSet;
+        do {
+            ruleSet = rules.get();
+        } while (!ruleSet.acquire());
+        RuleSet leased = ruleSet;
+        return run(alert, leased, source, store).onComplete(ar -> leased.release());
+    }
+
+    private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, boolean persist) {
         RuleSet.ExtractionResult extracted;
         try {
             extracted = ruleSet.extract(alert);
@@ -42,20 +65,23 @@ public final class Correlator {
             return Future.failedFuture(e);
         }
         List<Indicator> indicators = extracted.indicators();
-        return misp.lookup(indicators).compose(result -> {
+        return source.lookup(indicators).compose(result -> {
             List<Hit> hits = hits(alert, result);
+            Set<String> scoring;
             try {
-                ruleSet.score(hits);
+                scoring = ruleSet.score(hits);
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
             String version = ruleSet.version();
-            return store.save(alert, hits, version).map(saved -> new Correlation(alert, indicators,
-                    extracted.firedRules(), hits, result.errors(), events(alert, hits, result, version), version));
+            Correlation c = new Correlation(alert, indicators, extracted.firedRules(), scoring, hits, result.errors(),
+                    events(alert, hits, result, version), version);
+            return persist ? store.save(alert, hits, version).map(saved -> c) : Future.succeededFuture(c);
         });
     }
 
-    private static List<Hit> hits(Alert alert, LookupResult result) {
+    /** One hit per matching attribute of each indicator. */
+    public static List<Hit> hits(Alert alert, LookupResult result) {
         List<Hit> hits = new ArrayList<>();
         for (Map.Entry<Indicator, List<MispAttribute>> e : result.matches().entrySet()) {
             for (MispAttribute a : e.getValue()) {

@@ -7,7 +7,7 @@ import io.github.mispcorrelator.misp.MispClient;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
-import io.github.mispcorrelator.rules.RuleSetLoader;
+import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.store.Database;
 import io.github.mispcorrelator.store.HitStore;
 import io.github.mispcorrelator.store.PostgresHitStore;
@@ -17,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Wires the service from its configuration: database, rules, MISP source, HTTP API. Start-up work that blocks
@@ -30,11 +29,11 @@ public final class CorrelatorService implements AutoCloseable {
     private final Database database;
     private final WorkerExecutor jdbc;
     private final MispSource misp;
-    private final AtomicReference<RuleSet> rules;
+    private final RuleManager rules;
     private final HttpApi api;
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
-                              AtomicReference<RuleSet> rules, HttpApi api) {
+                              RuleManager rules, HttpApi api) {
         this.vertx = vertx;
         this.database = database;
         this.jdbc = jdbc;
@@ -50,9 +49,16 @@ public final class CorrelatorService implements AutoCloseable {
      */
     public static CorrelatorService start(CorrelatorConfig config) {
         LOG.info("Starting misp-correlator {} with {}", Version.CORRELATOR, config.describe());
-        AtomicReference<RuleSet> rules = new AtomicReference<>(RuleSetLoader.load(config.get(CorrelatorConfig.DRL_DIR)));
-        Database database = Database.open(config);
         Vertx vertx = Vertx.vertx();
+        RuleManager rules;
+        Database database;
+        try {
+            rules = new RuleManager(config.get(CorrelatorConfig.DRL_DIR), vertx);
+            database = Database.open(config);
+        } catch (RuntimeException e) {
+            vertx.close();
+            throw e;
+        }
         try {
             WorkerExecutor jdbc = vertx.createSharedWorkerExecutor("jdbc", database.poolSize());
             HitStore store = new PostgresHitStore(database.dataSource(), jdbc);
@@ -60,9 +66,9 @@ public final class CorrelatorService implements AutoCloseable {
             MispSource misp = settings.url() != null
                     ? new MispClient(vertx, settings)
                     : FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), settings);
-            Correlator correlator = new Correlator(rules::get, misp, store);
+            Correlator correlator = new Correlator(rules, misp, store);
             HttpApi api = new HttpApi(config.get(CorrelatorConfig.HTTP_HOST), config.get(CorrelatorConfig.HTTP_PORT),
-                    config.get(CorrelatorConfig.HTTP_BODY_LIMIT), correlator, rules::get, store);
+                    config.get(CorrelatorConfig.HTTP_BODY_LIMIT), correlator, rules, store);
             try {
                 vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
             } catch (Exception e) {
@@ -70,8 +76,12 @@ public final class CorrelatorService implements AutoCloseable {
                         + config.get(CorrelatorConfig.HTTP_PORT) + " (CORRELATOR_HTTP_HOST / CORRELATOR_HTTP_PORT): "
                         + e.getMessage(), e);
             }
+            if (config.get(CorrelatorConfig.DRL_WATCH)) {
+                rules.watch(config.get(CorrelatorConfig.DRL_RELOAD_DEBOUNCE));
+            }
             return new CorrelatorService(vertx, database, jdbc, misp, rules, api);
         } catch (RuntimeException e) {
+            rules.close();
             vertx.close();
             database.close();
             throw e;
@@ -84,6 +94,10 @@ public final class CorrelatorService implements AutoCloseable {
 
     public RuleSet rules() {
         return rules.get();
+    }
+
+    public RuleManager ruleManager() {
+        return rules;
     }
 
     public Database database() {
@@ -104,9 +118,6 @@ public final class CorrelatorService implements AutoCloseable {
         misp.close();
         jdbc.close();
         database.close();
-        RuleSet r = rules.get();
-        if (r != null) {
-            r.dispose();
-        }
+        rules.close();
     }
 }

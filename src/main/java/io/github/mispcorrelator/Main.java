@@ -3,6 +3,7 @@ package io.github.mispcorrelator;
 import io.github.mispcorrelator.config.ConfigException;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.rules.RuleCompilationException;
+import io.github.mispcorrelator.ruletest.TestRulesCommand;
 
 import java.util.concurrent.CountDownLatch;
 
@@ -18,6 +19,16 @@ public final class Main {
         String command = args.length == 0 ? "serve" : args[0];
         switch (command) {
             case "serve" -> serve();
+            case "test-rules" -> {
+                quietLogs();
+                try {
+                    System.exit(new TestRulesCommand(System.out, System.err)
+                            .run(java.util.Arrays.asList(args).subList(1, args.length)));
+                } catch (ConfigException e) {
+                    System.err.println(e.getMessage());
+                    System.exit(2);
+                }
+            }
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + command);
@@ -29,11 +40,22 @@ public final class Main {
     private static void usage(int status) {
         System.out.println("""
                 usage: java -jar misp-correlator.jar [serve]
+                       java -jar misp-correlator.jar test-rules [--drl DIR] [--feed DIR] [--json] ALERT.json...
+                       java -jar misp-correlator.jar test-rules --golden [--drl DIR]
 
-                  serve   run the service (the default); configuration from config/correlator.yaml
-                          and CORRELATOR_* environment variables, see README.md
+                  serve       run the service (the default); configuration from config/correlator.yaml
+                              and CORRELATOR_* environment variables, see README.md
+                  test-rules  run alerts through the DRL offline, like wazuh-logtest; see drl/README.md
                 """);
         System.exit(status);
+    }
+
+    /** Commands print their own results; library chatter would bury them. */
+    private static void quietLogs() {
+        org.slf4j.Logger root = org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        if (root instanceof ch.qos.logback.classic.Logger logback) {
+            logback.setLevel(ch.qos.logback.classic.Level.WARN);
+        }
     }
 
     private static void serve() {

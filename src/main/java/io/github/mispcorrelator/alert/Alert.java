@@ -21,6 +21,10 @@ public final class Alert {
     /** Group names that carry a Sysmon event id: stock ruleset, raised-level default rules, SOCFortress. */
     private static final Pattern SYSMON_GROUP = Pattern.compile("sysmon_eid(\\d+)_detections|sysmon_event_?(\\d+)");
 
+    /** Wazuh writes {@code 2025-08-13T08:45:06.785+0000}: no colon in the offset. */
+    public static final java.time.format.DateTimeFormatter WAZUH_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS][.SS][.S]XX");
+
     /** Rules pass the same few literals on every alert: compile each once. */
     private static final Map<String, Pattern> PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -118,6 +122,29 @@ public final class Alert {
 
     public String getTimestamp() {
         return get("timestamp").orElse("");
+    }
+
+    /** The alert's timestamp in epoch seconds, when it has a readable one. */
+    public java.util.OptionalLong getEpochSecond() {
+        java.util.OptionalLong ms = getEpochMilli();
+        return ms.isPresent() ? java.util.OptionalLong.of(Math.floorDiv(ms.getAsLong(), 1000)) : ms;
+    }
+
+    /** The alert's timestamp in epoch milliseconds ({@code 2025-08-13T08:45:06.785+0000}, or ISO-8601). */
+    public java.util.OptionalLong getEpochMilli() {
+        String t = getTimestamp().strip();
+        if (t.isEmpty()) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            return java.util.OptionalLong.of(java.time.OffsetDateTime.parse(t, WAZUH_TIME).toInstant().toEpochMilli());
+        } catch (java.time.format.DateTimeParseException e) {
+            try {
+                return java.util.OptionalLong.of(java.time.OffsetDateTime.parse(t).toInstant().toEpochMilli());
+            } catch (java.time.format.DateTimeParseException e2) {
+                return java.util.OptionalLong.empty();
+            }
+        }
     }
 
     public String getLocation() {

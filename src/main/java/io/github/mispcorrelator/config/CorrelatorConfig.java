@@ -57,9 +57,14 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Path> DRL_DIR = new ConfigKey<>("DRL_DIR", "./drl", Parsers.EXISTING_DIR,
             "Directory of the Drools rules (*.drl) that extract and score indicators.");
 
+    public static final ConfigKey<Boolean> DRL_WATCH = new ConfigKey<>("DRL_WATCH", "true", Parsers.BOOLEAN,
+            "Reload the rules when a file under DRL_DIR changes.");
+    public static final ConfigKey<Duration> DRL_RELOAD_DEBOUNCE = new ConfigKey<>("DRL_RELOAD_DEBOUNCE", "500ms",
+            Parsers.DURATION_PARSER, "Quiet time after the last file change before reloading.");
+
     public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
-            DB_POOL_SIZE, DATA_DIR, DRL_DIR);
+            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");

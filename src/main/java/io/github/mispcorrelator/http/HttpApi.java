@@ -5,7 +5,10 @@ import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.rules.RuleExecutionException;
+import io.github.mispcorrelator.misp.MispSource;
+import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.rules.RuleSet;
+import io.github.mispcorrelator.ruletest.RuleTestCase;
 import io.github.mispcorrelator.store.HitStore;
 import io.github.mispcorrelator.store.StoreUnavailableException;
 import io.vertx.core.Future;
@@ -19,7 +22,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.function.Supplier;
 
 /**
  * The HTTP API: {@code POST /v1/alerts}, {@code GET /health/live}, {@code GET /health/ready}. Every answer, errors
@@ -32,11 +34,11 @@ public final class HttpApi extends VerticleBase {
     private final int port;
     private final long bodyLimit;
     private final Correlator correlator;
-    private final Supplier<RuleSet> rules;
+    private final RuleManager rules;
     private final HitStore store;
     private HttpServer server;
 
-    public HttpApi(String host, int port, long bodyLimit, Correlator correlator, Supplier<RuleSet> rules, HitStore store) {
+    public HttpApi(String host, int port, long bodyLimit, Correlator correlator, RuleManager rules, HitStore store) {
         this.host = host;
         this.port = port;
         this.bodyLimit = bodyLimit;
@@ -51,6 +53,12 @@ public final class HttpApi extends VerticleBase {
         router.post("/v1/alerts")
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::alert);
+        router.get("/v1/rules").handler(ctx -> Responses.json(ctx, 200, rules.status()));
+        router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
+                Responses.json(ctx, outcome.outcome().equals("rejected") ? 422 : 200, outcome.toJson())));
+        router.post("/v1/rules/test")
+                .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
+                .handler(this::testRules);
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "UP")));
         router.get("/health/ready").handler(this::ready);
         router.route().failureHandler(Responses::failure);
@@ -95,6 +103,21 @@ public final class HttpApi extends VerticleBase {
                         Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
                     }
                 });
+    }
+
+    /** Rules and lookup on one alert, nothing stored and nothing sent: for detection engineers. */
+    private void testRules(RoutingContext ctx) {
+        RuleTestCase testCase;
+        try {
+            testCase = RuleTestCase.fromRequest(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+        } catch (InvalidAlertException e) {
+            Responses.error(ctx, 400, e.getMessage());
+            return;
+        }
+        MispSource source = testCase.misp().isPresent() ? testCase.misp().get() : correlator.misp();
+        correlator.dryRun(testCase.alert(), source)
+                .onSuccess(c -> Responses.json(ctx, 200, c.toTestJson()))
+                .onFailure(e -> Responses.error(ctx, e instanceof RuleExecutionException ? 422 : 500, e.getMessage()));
     }
 
     private void ready(RoutingContext ctx) {

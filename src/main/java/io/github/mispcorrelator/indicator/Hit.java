@@ -26,6 +26,8 @@ public final class Hit {
     private final Set<String> labels = new LinkedHashSet<>();
     private final List<String> decidedBy = new ArrayList<>();
     private String currentRule;
+    private String allowList = "";
+    private java.util.function.Predicate<String> inAllowList = name -> false;
 
     public Hit(Alert alert, Indicator indicator, MispAttribute attribute) {
         this.alert = alert;
@@ -88,12 +90,38 @@ public final class Hit {
         return attribute.tags().stream().anyMatch(t -> p.matcher(t).matches());
     }
 
-    /** Days since the attribute last changed in MISP; -1 when MISP gave no timestamp. */
+    /**
+     * How old the intelligence was when the alert happened: days from the attribute's last change in MISP to the
+     * alert's timestamp (to now for an alert without one); -1 when MISP gave no timestamp. Measured at the alert,
+     * not at evaluation, so a retro-hunt of old alerts and a test case give the same answer every day.
+     */
     public long getAgeDays() {
         if (attribute.timestamp() <= 0) {
             return -1;
         }
-        return Math.max(0, (Instant.now().getEpochSecond() - attribute.timestamp()) / 86_400);
+        long at = alert.getEpochSecond().orElse(Instant.now().getEpochSecond());
+        return Math.max(0, (at - attribute.timestamp()) / 86_400);
+    }
+
+    /** Whether the value is on any allow-list kept next to the DRL ({@code allowlists/*.txt}). */
+    public boolean isAllowListed() {
+        return !allowList.isEmpty();
+    }
+
+    /** The allow-list holding the value ({@code "update-servers"}), or {@code ""}. */
+    public String getAllowList() {
+        return allowList;
+    }
+
+    /** Whether the value is on the named allow-list ({@code allowlists/NAME.txt}). */
+    public boolean allowListedIn(String name) {
+        return inAllowList.test(name);
+    }
+
+    /** Set by the engine before scoring: which allow-list, if any, holds this value. */
+    public void allowListMatch(String firstList, java.util.function.Predicate<String> inList) {
+        this.allowList = firstList == null ? "" : firstList;
+        this.inAllowList = inList;
     }
 
     public int getSeverity() {
@@ -128,6 +156,11 @@ public final class Hit {
         } else {
             record();
         }
+    }
+
+    /** Lowers the severity by {@code by} levels (not below 0). */
+    public void lower(int by) {
+        setSeverity(severity - by);
     }
 
     /** Keeps the hit in the audit table but sends no event to Wazuh. */

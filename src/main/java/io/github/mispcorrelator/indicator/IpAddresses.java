@@ -135,6 +135,11 @@ public final class IpAddresses {
                 || address.isSiteLocalAddress() || address.isMulticastAddress());
     }
 
+    /** Whether the address lies in the block {@code network/prefix} (same address family only). */
+    public static boolean inBlock(byte[] address, byte[] network, int prefix) {
+        return inRange(address, network, prefix);
+    }
+
     private static boolean inRange(byte[] address, byte[] network, int prefix) {
         if (address.length != network.length) {
             return false;

@@ -69,6 +69,17 @@ public final class FeedSource implements MispSource {
         return new FeedSource(name, Map.copyOf(index), count);
     }
 
+    /** An in-memory source over given attributes (a rule test case's own MISP answer), with the same matching. */
+    public static FeedSource of(String name, List<MispAttribute> attributes) {
+        Map<String, List<MispAttribute>> index = new HashMap<>();
+        for (MispAttribute a : attributes) {
+            for (String key : AttributeMatcher.keys(a)) {
+                index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
+            }
+        }
+        return new FeedSource(name, Map.copyOf(index), attributes.size());
+    }
+
     private static List<Path> eventFiles(Path dir) {
         Path manifest = dir.resolve("manifest.json");
         List<Path> files = new ArrayList<>();

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 public final class Extraction {
     /** {@code MD5=…,SHA256=…,IMPHASH=…} as Sysmon writes hashes; also tolerates {@code ;} and spaces. */
     private static final Pattern HASH_PAIR = Pattern.compile("([A-Za-z0-9]+)\\s*=\\s*([0-9A-Fa-f]+)");
+    private static final Pattern URL_HOST = Pattern.compile("(?i)[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#\\[\\]]+)");
     private static final Pattern IP_TOKEN = Pattern.compile("[0-9A-Fa-f:.\\[\\]%]{2,}");
 
     private final List<Candidate> candidates = new ArrayList<>();
@@ -66,6 +67,17 @@ public final class Extraction {
     /** One domain or host name. */
     public void domain(Alert alert, String path) {
         value(alert, "domain", path);
+    }
+
+    /** The host name of a full URL ({@code http://host/path}); paths without a host give nothing. */
+    public void urlHost(Alert alert, String path) {
+        alert.resolve(path).ifPresent(e -> {
+            String url = e.getValue().asText("").strip();
+            Matcher m = URL_HOST.matcher(url);
+            if (m.lookingAt()) {
+                add(IndicatorType.DOMAIN, m.group(1), e.getKey());
+            }
+        });
     }
 
     /** One URL. */

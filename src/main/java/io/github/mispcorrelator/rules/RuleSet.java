@@ -12,8 +12,10 @@ import org.kie.api.runtime.KieContainer;
 import org.kie.api.runtime.KieSession;
 
 import java.time.Instant;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A compiled, immutable set of DRL rules with its identity. Extraction rules match {@link Alert} facts and call the
@@ -30,13 +32,19 @@ public final class RuleSet {
     private final Instant loadedAt;
     private final List<String> files;
     private final boolean declaresOut;
+    private final AllowLists allowLists;
+    /** In-flight users; -1 once disposed. A retired rule set is disposed when its last user is done. */
+    private final AtomicInteger leases = new AtomicInteger();
+    private volatile boolean retired;
 
-    RuleSet(KieContainer container, KieBase kieBase, String version, Instant loadedAt, List<String> files) {
+    RuleSet(KieContainer container, KieBase kieBase, String version, Instant loadedAt, List<String> files,
+            AllowLists allowLists) {
         this.container = container;
         this.kieBase = kieBase;
         this.version = version;
         this.loadedAt = loadedAt;
         this.files = List.copyOf(files);
+        this.allowLists = allowLists;
         this.declaresOut = kieBase.getKiePackages().stream()
                 .anyMatch(p -> p.getGlobalVariables().stream().anyMatch(g -> g.getName().equals("out")));
     }
@@ -74,11 +82,16 @@ public final class RuleSet {
     /**
      * Runs the scoring rules over the hits of one alert; they set severity, labels and suppression in place.
      *
+     * @return the names of the rules that fired
      * @throws RuleExecutionException when a rule's consequence fails
      */
-    public void score(List<Hit> hits) {
+    public Set<String> score(List<Hit> hits) {
+        Set<String> fired = new LinkedHashSet<>();
         if (hits.isEmpty()) {
-            return;
+            return fired;
+        }
+        for (Hit h : hits) {
+            h.allowListMatch(allowLists.find(h.indicator()).orElse(""), name -> allowLists.contains(name, h.indicator()));
         }
         KieSession session = kieBase.newKieSession();
         try {
@@ -86,6 +99,7 @@ public final class RuleSet {
                 @Override
                 public void beforeMatchFired(BeforeMatchFiredEvent event) {
                     String rule = event.getMatch().getRule().getName();
+                    fired.add(rule);
                     for (Object o : event.getMatch().getObjects()) {
                         if (o instanceof Hit h) {
                             h.firing(rule);
@@ -98,6 +112,7 @@ public final class RuleSet {
         } finally {
             session.dispose();
         }
+        return fired;
     }
 
     private static void fire(KieSession session) {
@@ -135,8 +150,43 @@ public final class RuleSet {
                 .toList();
     }
 
-    /** Releases the compiled classes; call once no session of this rule set runs any more. */
+    public AllowLists allowLists() {
+        return allowLists;
+    }
+
+    /** Takes a lease for one alert; false when this rule set is already disposed (take the current one instead). */
+    public boolean acquire() {
+        while (true) {
+            int n = leases.get();
+            if (n < 0) {
+                return false;
+            }
+            if (leases.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    public void release() {
+        if (leases.decrementAndGet() == 0 && retired && leases.compareAndSet(0, -1)) {
+            container.dispose();
+        }
+    }
+
+    /** No new alert will use this rule set: dispose it now, or when the last alert using it is done. */
+    public void retire() {
+        retired = true;
+        if (leases.compareAndSet(0, -1)) {
+            container.dispose();
+        }
+    }
+
+    public boolean disposed() {
+        return leases.get() < 0;
+    }
+
+    /** Releases the compiled classes at once; for shutdown. */
     public void dispose() {
-        container.dispose();
+        retire();
     }
 }

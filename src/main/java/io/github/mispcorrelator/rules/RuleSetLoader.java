@@ -37,6 +37,8 @@ import java.util.stream.Stream;
 public final class RuleSetLoader {
     private static final Logger LOG = LoggerFactory.getLogger(RuleSetLoader.class);
     private static final String KJAR_ROOT = "src/main/resources/";
+    /** Allow-lists live in this sub-directory of the DRL directory. */
+    public static final String ALLOWLISTS = "allowlists";
     private static final AtomicLong BUILDS = new AtomicLong();
     private static final Pattern PACKAGE = Pattern.compile("^\\s*package\\s+([\\w.]+)", Pattern.MULTILINE);
 
@@ -69,6 +71,7 @@ public final class RuleSetLoader {
             kfs.write(kjarPath, content);
             names.add(relative);
         }
+        AllowLists allowLists = allowLists(dir, digest);
         KieBuilder builder = ks.newKieBuilder(kfs).buildAll(ExecutableModelProject.class);
         List<RuleProblem> problems = builder.getResults().getMessages(Message.Level.ERROR).stream()
                 .map(m -> problem(dir, kjarPaths, m))
@@ -84,10 +87,43 @@ public final class RuleSetLoader {
         KieBase kieBase = container.newKieBase(conf);
         ks.getRepository().removeKieModule(releaseId);
         String version = "sha256:" + HexFormat.of().formatHex(digest.digest()).substring(0, 16);
-        RuleSet ruleSet = new RuleSet(container, kieBase, version, Instant.now(), names);
+        RuleSet ruleSet = new RuleSet(container, kieBase, version, Instant.now(), names, allowLists);
         LOG.info("Compiled {} DRL file(s), {} rules, version {} in {} ms", names.size(), ruleSet.ruleNames().size(),
                 version, (System.nanoTime() - started) / 1_000_000);
         return ruleSet;
+    }
+
+    /** {@code allowlists/*.txt} beside the DRL; part of the rule set's identity, so their hash joins the version. */
+    private static AllowLists allowLists(Path dir, MessageDigest digest) {
+        Path folder = dir.resolve(ALLOWLISTS);
+        if (!Files.isDirectory(folder)) {
+            return AllowLists.NONE;
+        }
+        Map<String, AllowList> lists = new HashMap<>();
+        List<RuleProblem> problems = new ArrayList<>();
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".txt")).sorted().toList()) {
+                String name = f.getFileName().toString().replaceFirst("\\.txt$", "");
+                byte[] content = Files.readAllBytes(f);
+                digest.update((ALLOWLISTS + "/" + f.getFileName()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                digest.update((byte) 0);
+                digest.update(content);
+                try {
+                    lists.put(name, AllowList.parse(name,
+                            new String(content, java.nio.charset.StandardCharsets.UTF_8).lines().toList()));
+                } catch (IllegalArgumentException e) {
+                    String msg = e.getMessage();
+                    int line = msg.startsWith("line ") ? Integer.parseInt(msg.substring(5, msg.indexOf(':'))) : -1;
+                    problems.add(new RuleProblem(f.toString(), line, msg.substring(msg.indexOf(':') + 1).strip()));
+                }
+            }
+        } catch (IOException e) {
+            throw new RuleCompilationException("cannot read " + folder + ": " + e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new RuleCompilationException(problems);
+        }
+        return new AllowLists(lists);
     }
 
     private static RuleProblem problem(Path dir, Map<String, String> kjarPaths, Message m) {

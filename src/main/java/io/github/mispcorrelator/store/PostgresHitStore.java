@@ -19,9 +19,6 @@ import java.sql.SQLException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.sql.Timestamp;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +28,6 @@ import java.util.Map;
  * caller's event loop.
  */
 public final class PostgresHitStore implements HitStore {
-    /** Wazuh writes {@code 2025-08-13T08:45:06.785+0000}: no colon in the offset. */
-    private static final DateTimeFormatter WAZUH_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSS][.SS][.S]XX");
 
     private final DataSource dataSource;
     private final WorkerExecutor jdbc;
@@ -56,7 +51,7 @@ public final class PostgresHitStore implements HitStore {
 
     private void insert(Alert alert, List<Hit> hits, String rulesetVersion) {
         String alertJson = alertJson(alert.json());
-        Timestamp alertTime = alertTimestamp(alert.getTimestamp());
+        Timestamp alertTime = alertTimestamp(alert);
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement(HitSql.INSERT)) {
@@ -138,19 +133,9 @@ public final class PostgresHitStore implements HitStore {
         }
     }
 
-    static Timestamp alertTimestamp(String text) {
-        if (text == null || text.isBlank()) {
-            return null;
-        }
-        try {
-            return Timestamp.from(OffsetDateTime.parse(text.strip(), WAZUH_TIME).toInstant());
-        } catch (DateTimeParseException e) {
-            try {
-                return Timestamp.from(OffsetDateTime.parse(text.strip()).toInstant());
-            } catch (DateTimeParseException e2) {
-                return null;
-            }
-        }
+    static Timestamp alertTimestamp(Alert alert) {
+        var t = alert.getEpochMilli();
+        return t.isPresent() ? new Timestamp(t.getAsLong()) : null;
     }
 
     /** PostgreSQL text and jsonb refuse NUL characters, which an alert may carry; nothing else is changed. */

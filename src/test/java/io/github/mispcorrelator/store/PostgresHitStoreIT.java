@@ -136,10 +136,16 @@ class PostgresHitStoreIT {
 
     @Test
     void wazuhTimestampsAreParsed() {
-        assertThat(PostgresHitStore.alertTimestamp("2025-08-13T08:45:06.785+0000").toInstant().toString())
+        assertThat(PostgresHitStore.alertTimestamp(at("2025-08-13T08:45:06.785+0000")).toInstant().toString())
                 .isEqualTo("2025-08-13T08:45:06.785Z");
-        assertThat(PostgresHitStore.alertTimestamp("2025-08-13T10:45:06.785+0200").toInstant().toString())
+        assertThat(PostgresHitStore.alertTimestamp(at("2025-08-13T10:45:06.785+0200")).toInstant().toString())
                 .isEqualTo("2025-08-13T08:45:06.785Z");
-        assertThat(PostgresHitStore.alertTimestamp("yesterday")).isNull();
+        assertThat(PostgresHitStore.alertTimestamp(at("2025-08-13T08:45:06Z")).toInstant().toString())
+                .isEqualTo("2025-08-13T08:45:06Z");
+        assertThat(PostgresHitStore.alertTimestamp(at("yesterday"))).isNull();
+    }
+
+    static Alert at(String timestamp) {
+        return AlertParser.parse("{\"timestamp\":\"" + timestamp + "\"}");
     }
 }
