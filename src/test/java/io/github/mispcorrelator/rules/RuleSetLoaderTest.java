@@ -152,7 +152,8 @@ class RuleSetLoaderTest {
     }
 
     static Hit hit(int threatLevel) {
-        return new Hit(Fixtures.alert("sysmon-eid1-stock.json"),
+        // a file event of a low-level alert: no floor rule applies, only the threat level decides
+        return new Hit(Fixtures.alert("syscheck-added.json"),
                 new Indicator(IndicatorType.MD5, "7c6c4c42405e48fde0cc4e8b0a2c1f3e", "data.win.eventdata.hashes", "r"),
                 new MispAttribute("1", "u-" + threatLevel, "9", "eu", "info", "md5", "Payload delivery",
                         "7c6c4c42405e48fde0cc4e8b0a2c1f3e", true, threatLevel, List.of("tlp:green"), 0, "test"));
