@@ -18,8 +18,12 @@
 # integration after a non-zero exit).
 #
 # Options file (JSON, all optional): timeout (s), retries, spool_dir, socket, verify_tls (bool), ca_file,
-# backoff (s, first retry delay), backoff_max (s), spool_max_bytes, spool_replay_max.
+# backoff (s, first retry delay), backoff_max (s), spool_max_bytes, spool_replay_max, down_window (s).
 # timeout and retries given as arguments win over the options file.
+#
+# integratord runs integrations one alert at a time, so an outage must not cost every alert the whole retry
+# sequence: for down_window seconds after the correlator was last found unreachable, a run tries once, without
+# retries (the first alert that gets through ends the window and empties the spool).
 
 import copy
 import errno
@@ -60,6 +64,7 @@ DEFAULT_HOOK_URL = "http://127.0.0.1:8080"
 DEFAULT_SPOOL_MAX_BYTES = 100 * 1024 * 1024
 # re-send at most this many spooled alerts a run: integratord waits for us, and queues alerts meanwhile
 DEFAULT_SPOOL_REPLAY_MAX = 1000
+DEFAULT_DOWN_WINDOW = 300.0
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 EXIT_OK = 0
@@ -269,6 +274,7 @@ class Config(object):
                                        log, 1024, integer=True)
         self.spool_replay_max = _number(options.get("spool_replay_max"), DEFAULT_SPOOL_REPLAY_MAX,
                                         "spool_replay_max", log, 0, integer=True)
+        self.down_window = _number(options.get("down_window"), DEFAULT_DOWN_WINDOW, "down_window", log, 0)
 
 
 def alerts_url(hook_url):
@@ -629,8 +635,8 @@ class Correlator(object):
             return Outcome(Outcome.REFUSED, reason, status)
         return Outcome(Outcome.FAILED, reason, status)
 
-    def post(self, body):
-        attempts = 1 + self.config.retries
+    def post(self, body, retries):
+        attempts = 1 + retries
         outcome = None
         for attempt in range(attempts):
             outcome = self.post_once(body)
@@ -797,6 +803,18 @@ class Forwarder(object):
         self.analysisd = Analysisd(config.socket_path, log)
         self.spool = Spool(config.spool_dir, config.spool_max_bytes, log)
         self.down = None  # why the correlator could not be reached, once it failed in this run
+        self.analysisd_down = False  # analysisd's socket could not be written to in this run
+        # a marker whose age says when the correlator was last found unreachable (by any run)
+        self.down_marker = os.path.join(config.spool_dir, "unreachable")
+        self.retries = config.retries
+        try:
+            age = time.time() - os.path.getmtime(self.down_marker)
+        except OSError:
+            age = None
+        self.marked = age is not None
+        if age is not None and 0 <= age < config.down_window:
+            self.retries = 0
+            log.debug("correlator found unreachable %.0fs ago: one attempt, no retries" % age)
 
     def close(self):
         self.analysisd.close()
@@ -823,30 +841,27 @@ class Forwarder(object):
 
     @staticmethod
     def _id(alert):
-        return _text(alert.get("id")) if isinstance(alert, dict) and alert.get("id") is not None else "(no id)"
+        return (_text(alert.get("id")) if isinstance(alert, dict) else None) or "(no id)"
 
     def forward(self, line, spooled):
         """Sends one alert line; returns True when it is settled, False when it stays (or goes) in the spool."""
         alert = parse_alert(line)
+        if self.analysisd_down and not spooled:
+            return self._keep_for_analysisd(alert, line)
         if self.down is not None:
             outcome = Outcome(Outcome.UNAVAILABLE, self.down)
         else:
-            outcome = self.correlator.post(line)
+            outcome = self.correlator.post(line, self.retries)
+            self._mark(outcome)
         if outcome.kind == Outcome.OK:
             self.log.debug("alert %s: %d event(s)" % (self._id(alert), len(outcome.events)))
             if self.deliver(alert, outcome.events):
                 return True
             # the correlator stored the hits; re-sending the alert later answers the same events again
+            self.analysisd_down = True
             if spooled:
-                self.down = "analysisd unreachable"
                 return False
-            problem = self.spool.append(line)
-            if problem:
-                self.log.error("alert %s: events lost, analysisd unreachable and the alert could not be spooled: %s"
-                               % (self._id(alert), problem))
-            else:
-                self.log.error("alert %s: analysisd unreachable; alert spooled for re-delivery" % self._id(alert))
-            return False
+            return self._keep_for_analysisd(alert, line)
         if outcome.kind == Outcome.REJECTED:
             self.log.error("alert %s: the correlator rejected it (%s); dropped" % (self._id(alert), outcome.reason))
             return True
@@ -867,6 +882,33 @@ class Forwarder(object):
             self.log.warning("alert %s: %s in %s" % (self._id(alert), message, self.spool.path))
         self._send_error(alert, line, message)
         return False
+
+    def _keep_for_analysisd(self, alert, line):
+        problem = self.spool.append(line)
+        if problem:
+            self.log.error("alert %s: events lost, analysisd unreachable and the alert could not be spooled: %s"
+                           % (self._id(alert), problem))
+        else:
+            self.log.error("alert %s: analysisd unreachable; alert spooled for re-delivery" % self._id(alert))
+        return False
+
+    def _mark(self, outcome):
+        if outcome.kind == Outcome.UNAVAILABLE:
+            try:
+                os.makedirs(self.config.spool_dir, 0o750, exist_ok=True)
+                with open(self.down_marker, "w") as f:
+                    f.write("%s\n" % self.log.mask(outcome.reason))
+            except OSError:
+                pass
+            self.marked = True
+            self.retries = 0
+        elif outcome.kind == Outcome.OK and self.marked:
+            try:
+                os.unlink(self.down_marker)
+            except OSError:
+                pass
+            self.marked = False
+            self.retries = self.config.retries
 
     def _send_error(self, alert, line, message):
         data = format_message(alert or {}, error_event(alert, line, self.log.mask(message)))
@@ -896,8 +938,8 @@ class Forwarder(object):
                     self.spool.rewrite(lines[settled:])
             kept = len(lines) - settled
             if kept:
-                self.log.warning("spool: %d alert(s) re-sent, %d kept%s"
-                                 % (settled, kept, " (%s)" % self.down if self.down else ""))
+                why = self.down or ("analysisd unreachable" if self.analysisd_down else "")
+                self.log.warning("spool: %d alert(s) re-sent, %d kept%s" % (settled, kept, " (%s)" % why if why else ""))
             else:
                 self.log.info("spool: %d alert(s) re-sent, spool empty" % settled)
 

@@ -8,6 +8,7 @@ import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.store.HitStore;
+import io.github.mispcorrelator.store.Origin;
 import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -33,9 +34,14 @@ public final class Correlator {
         this.store = store;
     }
 
-    /** The whole flow; completes once the alert's hits are committed. */
+    /** The whole flow for a live alert; completes once the alert's hits are committed. */
     public Future<Correlation> process(Alert alert) {
-        return evaluate(alert, misp, true);
+        return process(alert, Origin.LIVE);
+    }
+
+    /** The whole flow; {@link Origin#RETRO_HUNT} marks hits found re-checking archived alerts. */
+    public Future<Correlation> process(Alert alert, Origin origin) {
+        return evaluate(alert, misp, origin);
     }
 
     /**
@@ -44,20 +50,21 @@ public final class Correlator {
      * @param source where to look indicators up: the configured MISP, or a test case's own attributes
      */
     public Future<Correlation> dryRun(Alert alert, MispSource source) {
-        return evaluate(alert, source, false);
+        return evaluate(alert, source, null);
     }
 
-    private Future<Correlation> evaluate(Alert alert, MispSource source, boolean store) {
+    /** @param origin where the hits are stored as coming from; {@code null} stores nothing */
+    private Future<Correlation> evaluate(Alert alert, MispSource source, Origin origin) {
         // one rule set for the whole alert, even if a reload swaps it meanwhile; the lease keeps it alive
         RuleSet ruleSet;
         do {
             ruleSet = rules.get();
         } while (!ruleSet.acquire());
         RuleSet leased = ruleSet;
-        return run(alert, leased, source, store).onComplete(ar -> leased.release());
+        return run(alert, leased, source, origin).onComplete(ar -> leased.release());
     }
 
-    private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, boolean persist) {
+    private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, Origin origin) {
         RuleSet.ExtractionResult extracted;
         try {
             extracted = ruleSet.extract(alert);
@@ -76,16 +83,18 @@ public final class Correlator {
             String version = ruleSet.version();
             Correlation c = new Correlation(alert, indicators, extracted.firedRules(), scoring, hits, result.errors(),
                     events(alert, hits, result, version), version);
-            return persist ? store.save(alert, hits, version).map(saved -> c) : Future.succeededFuture(c);
+            return origin != null ? store.save(alert, hits, version, origin).map(saved -> c) : Future.succeededFuture(c);
         });
     }
 
     /** One hit per matching attribute of each indicator. */
     public static List<Hit> hits(Alert alert, LookupResult result) {
         List<Hit> hits = new ArrayList<>();
+        java.time.Instant now = java.time.Instant.now();
         for (Map.Entry<Indicator, List<MispAttribute>> e : result.matches().entrySet()) {
+            java.time.Instant at = result.answeredAt().getOrDefault(e.getKey(), now);
             for (MispAttribute a : e.getValue()) {
-                hits.add(new Hit(alert, e.getKey(), a));
+                hits.add(new Hit(alert, e.getKey(), a).lookedUpAt(at));
             }
         }
         return hits;

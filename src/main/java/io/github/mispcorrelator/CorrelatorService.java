@@ -68,7 +68,8 @@ public final class CorrelatorService implements AutoCloseable {
                     : FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), settings);
             Correlator correlator = new Correlator(rules, misp, store);
             HttpApi api = new HttpApi(config.get(CorrelatorConfig.HTTP_HOST), config.get(CorrelatorConfig.HTTP_PORT),
-                    config.get(CorrelatorConfig.HTTP_BODY_LIMIT), correlator, rules, store);
+                    config.get(CorrelatorConfig.HTTP_BODY_LIMIT), config.get(CorrelatorConfig.HTTP_BATCH_BODY_LIMIT),
+                    correlator, rules, store);
             try {
                 vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
             } catch (Exception e) {

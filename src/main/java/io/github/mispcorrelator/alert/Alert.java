@@ -175,9 +175,11 @@ public final class Alert {
         return groups.stream().anyMatch(g -> p.matcher(g).matches());
     }
 
-    /** Whether the field exists with a non-empty value. */
+    /** Whether the field exists and is not empty: a non-blank value, or an object or list with something in it. */
     public boolean has(String path) {
-        return get(path).map(s -> !s.isBlank()).orElse(false);
+        return resolve(path).map(Map.Entry::getValue)
+                .map(n -> n.isContainerNode() ? n.size() > 0 : !n.asText("").isBlank())
+                .orElse(false);
     }
 
     /** The field's text, or empty when absent or not a scalar. */

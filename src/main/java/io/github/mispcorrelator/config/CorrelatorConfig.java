@@ -30,6 +30,8 @@ public final class CorrelatorConfig {
             "Port the HTTP API listens on (0 picks a free port).");
     public static final ConfigKey<Long> HTTP_BODY_LIMIT = new ConfigKey<>("HTTP_BODY_LIMIT", "1m", Parsers.BYTES,
             "Largest request body accepted; larger bodies get 413.");
+    public static final ConfigKey<Long> HTTP_BATCH_BODY_LIMIT = new ConfigKey<>("HTTP_BATCH_BODY_LIMIT", "16m", Parsers.BYTES,
+            "Largest body of POST /v1/alerts/batch; larger bodies get 413.");
     public static final ConfigKey<String> MISP_URL = new ConfigKey<>("MISP_URL", null, Parsers.HTTP_URL,
             "Base URL of the MISP server. Unset: indicators are looked up in FEED_DIR instead.");
     public static final ConfigKey<String> MISP_KEY = new ConfigKey<>("MISP_KEY", null, Parsers.TEXT,
@@ -62,7 +64,7 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Duration> DRL_RELOAD_DEBOUNCE = new ConfigKey<>("DRL_RELOAD_DEBOUNCE", "500ms",
             Parsers.DURATION_PARSER, "Quiet time after the last file change before reloading.");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, MISP_URL, MISP_KEY,
+    public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE);
 

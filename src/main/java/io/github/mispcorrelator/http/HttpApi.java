@@ -4,6 +4,7 @@ import io.github.mispcorrelator.Correlator;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.ingest.BatchIngest;
 import io.github.mispcorrelator.rules.RuleExecutionException;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleManager;
@@ -24,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 
 /**
- * The HTTP API: {@code POST /v1/alerts}, {@code GET /health/live}, {@code GET /health/ready}. Every answer, errors
- * included, is JSON.
+ * The HTTP API: alerts in ({@code /v1/alerts}, {@code /v1/alerts/batch}), rules ({@code /v1/rules…}) and health.
+ * Every answer, errors included, is JSON.
  */
 public final class HttpApi extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
@@ -33,15 +34,18 @@ public final class HttpApi extends VerticleBase {
     private final String host;
     private final int port;
     private final long bodyLimit;
+    private final long batchBodyLimit;
     private final Correlator correlator;
     private final RuleManager rules;
     private final HitStore store;
     private HttpServer server;
 
-    public HttpApi(String host, int port, long bodyLimit, Correlator correlator, RuleManager rules, HitStore store) {
+    public HttpApi(String host, int port, long bodyLimit, long batchBodyLimit, Correlator correlator, RuleManager rules,
+                   HitStore store) {
         this.host = host;
         this.port = port;
         this.bodyLimit = bodyLimit;
+        this.batchBodyLimit = batchBodyLimit;
         this.correlator = correlator;
         this.rules = rules;
         this.store = store;
@@ -50,9 +54,23 @@ public final class HttpApi extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        // its own route: Vert.x Web wants body handlers first on a route
+        router.post().pathRegex("/v1/(alerts(/batch)?|rules/test)").handler(HttpApi::jsonBody);
         router.post("/v1/alerts")
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::alert);
+        BatchIngest batch = new BatchIngest(correlator);
+        router.post("/v1/alerts/batch")
+                .handler(BodyHandler.create(false).setBodyLimit(batchBodyLimit))
+                .handler(ctx -> batch.process(ctx.body().buffer() == null ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer())
+                        .onSuccess(result -> {
+                            int status = (Integer) result.remove("status");
+                            if (status == 503) {
+                                ctx.response().putHeader("Retry-After", "5");
+                            }
+                            Responses.json(ctx, status, result);
+                        })
+                        .onFailure(ctx::fail));
         router.get("/v1/rules").handler(ctx -> Responses.json(ctx, 200, rules.status()));
         router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
                 Responses.json(ctx, outcome.outcome().equals("rejected") ? 422 : 200, outcome.toJson())));
@@ -66,13 +84,27 @@ public final class HttpApi extends VerticleBase {
                 + " " + ctx.request().path()));
         router.errorHandler(405, ctx -> Responses.error(ctx, 405, "method " + ctx.request().method()
                 + " not allowed on " + ctx.request().path()));
-        return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+        // shippers may gzip their batches (Content-Encoding: gzip)
+        return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true).setDecompressionSupported(true))
                 .requestHandler(router)
                 .listen(port, host)
                 .onSuccess(s -> {
                     server = s;
                     LOG.info("HTTP API listening on http://{}:{}", host, s.actualPort());
                 });
+    }
+
+    /**
+     * These endpoints read JSON whatever the Content-Type says: {@code curl --data-binary} sends
+     * {@code application/x-www-form-urlencoded}, which would make the body handler decode an alert as a web form
+     * (and fail on its first '%').
+     */
+    private static void jsonBody(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        if (type == null || type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/")) {
+            ctx.request().headers().set("Content-Type", "application/json");
+        }
+        ctx.next();
     }
 
     /** The port actually bound (differs from the configured one when that was 0). */

@@ -26,6 +26,7 @@ public final class Hit {
     private final Set<String> labels = new LinkedHashSet<>();
     private final List<String> decidedBy = new ArrayList<>();
     private String currentRule;
+    private Instant lookedUpAt;
     private String allowList = "";
     private java.util.function.Predicate<String> inAllowList = name -> false;
 
@@ -33,6 +34,16 @@ public final class Hit {
         this.alert = alert;
         this.indicator = indicator;
         this.attribute = attribute;
+    }
+
+    /** When MISP's answer behind this hit was obtained. */
+    public Instant lookedUpAt() {
+        return lookedUpAt;
+    }
+
+    public Hit lookedUpAt(Instant at) {
+        this.lookedUpAt = at;
+        return this;
     }
 
     // ---- read by rules ---------------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ public final class Extraction {
     /** {@code MD5=…,SHA256=…,IMPHASH=…} as Sysmon writes hashes; also tolerates {@code ;} and spaces. */
     private static final Pattern HASH_PAIR = Pattern.compile("([A-Za-z0-9]+)\\s*=\\s*([0-9A-Fa-f]+)");
     private static final Pattern URL_HOST = Pattern.compile("(?i)[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#\\[\\]]+)");
+    /** {@code host:port} as a proxy logs an HTTPS {@code CONNECT}. */
+    private static final Pattern CONNECT_TARGET = Pattern.compile("([A-Za-z0-9_.-]+):\\d{1,5}");
+    private static final Pattern URL_IPV6_HOST = Pattern.compile("(?i)[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?\\[([0-9a-f:.]+)\\]");
     private static final Pattern IP_TOKEN = Pattern.compile("[0-9A-Fa-f:.\\[\\]%]{2,}");
 
     private final List<Candidate> candidates = new ArrayList<>();
@@ -69,13 +72,25 @@ public final class Extraction {
         value(alert, "domain", path);
     }
 
-    /** The host name of a full URL ({@code http://host/path}); paths without a host give nothing. */
+    /**
+     * The host of a URL: a full URL ({@code http://host/path}) or a proxy's {@code CONNECT} target
+     * ({@code host:443}). A host that is an IP address is an IP indicator; a bare path gives nothing.
+     */
     public void urlHost(Alert alert, String path) {
         alert.resolve(path).ifPresent(e -> {
             String url = e.getValue().asText("").strip();
             Matcher m = URL_HOST.matcher(url);
-            if (m.lookingAt()) {
-                add(IndicatorType.DOMAIN, m.group(1), e.getKey());
+            String host = m.lookingAt() ? m.group(1) : null;
+            if (host == null) {
+                Matcher c = CONNECT_TARGET.matcher(url);
+                host = c.matches() ? c.group(1) : null;
+            }
+            if (host == null) {
+                Matcher v6 = URL_IPV6_HOST.matcher(url);
+                host = v6.lookingAt() ? v6.group(1) : null;
+            }
+            if (host != null) {
+                add(IpAddresses.parse(host).isPresent() ? IndicatorType.IP : IndicatorType.DOMAIN, host, e.getKey());
             }
         });
     }

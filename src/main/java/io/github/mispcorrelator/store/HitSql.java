@@ -10,8 +10,9 @@ final class HitSql {
                               indicator_type, indicator_value, source_field, drl_rule,
                               misp_event_id, misp_event_uuid, misp_event_info, misp_attribute_uuid, misp_category,
                               misp_type, misp_value, misp_threat_level, misp_to_ids, misp_tags, misp_instance,
-                              severity, suppressed, decided_by, labels, ruleset_version, correlator_version, alert)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
+                              severity, suppressed, decided_by, labels, ruleset_version, correlator_version, origin,
+                              looked_up_at, alert)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
             ON CONFLICT ON CONSTRAINT hits_alert_indicator_attribute_key DO NOTHING
             """;
 

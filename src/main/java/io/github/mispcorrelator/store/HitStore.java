@@ -13,7 +13,7 @@ public interface HitStore {
      * Saves all hits of one alert in one transaction; hits already stored for this alert are skipped, so a retried
      * alert adds nothing. Fails with {@link StoreUnavailableException} when the database cannot be reached.
      */
-    Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion);
+    Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin);
 
     /** Whether the database answers now. */
     Future<Boolean> ping();

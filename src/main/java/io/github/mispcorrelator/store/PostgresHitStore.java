@@ -38,18 +38,18 @@ public final class PostgresHitStore implements HitStore {
     }
 
     @Override
-    public Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion) {
+    public Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin) {
         if (hits.isEmpty()) {
             return Future.succeededFuture();
         }
         // unordered: saves of different alerts run in parallel up to the pool size
         return jdbc.executeBlocking(() -> {
-            insert(alert, hits, rulesetVersion);
+            insert(alert, hits, rulesetVersion, origin);
             return null;
         }, false);
     }
 
-    private void insert(Alert alert, List<Hit> hits, String rulesetVersion) {
+    private void insert(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin) {
         String alertJson = alertJson(alert.json());
         Timestamp alertTime = alertTimestamp(alert);
         try (Connection c = dataSource.getConnection()) {
@@ -85,6 +85,8 @@ public final class PostgresHitStore implements HitStore {
                     ps.setArray(++i, c.createArrayOf("text", h.getLabels().toArray()));
                     ps.setString(++i, rulesetVersion);
                     ps.setString(++i, Version.CORRELATOR);
+                    ps.setString(++i, origin.sqlValue());
+                    ps.setTimestamp(++i, h.lookedUpAt() == null ? null : Timestamp.from(h.lookedUpAt()));
                     ps.setString(++i, alertJson);
                     ps.addBatch();
                 }

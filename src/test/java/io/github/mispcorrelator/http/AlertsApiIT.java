@@ -97,6 +97,16 @@ class AlertsApiIT {
     }
 
     @Test
+    void curlsDefaultFormContentTypeIsReadAsJson() throws Exception {
+        // a '%' in the alert would break a form decoder
+        byte[] alert = Fixtures.text("alerts/sysmon-eid3-ipv4.json").replace("\"protocol\"", "\"note\":\"100%\",\"protocol\"")
+                .getBytes(StandardCharsets.UTF_8);
+        Response r = app.post("/v1/alerts", alert, Map.of("Content-Type", "application/x-www-form-urlencoded"));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().getJsonArray("indicators")).hasSize(1);
+    }
+
+    @Test
     void malformedJsonIs400WithAJsonError() throws Exception {
         Response r = app.post("/v1/alerts", "{\"id\": \"1.2\", ".getBytes(StandardCharsets.UTF_8));
         assertThat(r.status()).isEqualTo(400);

@@ -53,6 +53,7 @@ class PostgresHitStoreIT {
                 new MispAttribute("1201", attributeUuid, "42", "e1000000-0000-4000-8000-000000000042", "Loader campaign",
                         "sha256", "Payload delivery", value, true, 1, List.of("tlp:green", "misp-galaxy:x"), 1756800000,
                         "https://misp.test"));
+        h.lookedUpAt(java.time.Instant.now());
         h.firing("Severity: MISP threat level high");
         h.setSeverity(12);
         return h;
@@ -80,27 +81,29 @@ class PostgresHitStoreIT {
         Alert alert = Fixtures.alert("sysmon-eid1-stock.json");
         String sha = "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2";
 
-        store.save(alert, List.of(hit(alert, sha, "a-1"), hit(alert, sha, "a-2")), "sha256:abc").await(20, TimeUnit.SECONDS);
+        store.save(alert, List.of(hit(alert, sha, "a-1"), hit(alert, sha, "a-2")), "sha256:abc", Origin.LIVE).await(20, TimeUnit.SECONDS);
 
         List<List<Object>> rows = rows("""
                 SELECT alert_id, manager, agent_id, rule_id, indicator_type, indicator_value, source_field, drl_rule,
                        misp_event_id, misp_event_uuid, misp_attribute_uuid, misp_category, misp_type, severity,
-                       ruleset_version, decided_by, misp_tags, alert->>'id', alert_timestamp IS NOT NULL, detected_at IS NOT NULL
+                       ruleset_version, decided_by, misp_tags, alert->>'id', alert_timestamp IS NOT NULL, detected_at IS NOT NULL,
+                       origin, looked_up_at IS NOT NULL
                 FROM hits ORDER BY misp_attribute_uuid""");
         assertThat(rows).hasSize(2);
         assertThat(rows.get(0)).containsExactly(alert.getId(), alert.getManager(), alert.getAgentId(), alert.getRuleId(),
                 "sha256", sha, "data.win.eventdata.hashes", "Sysmon hashes", "42", "e1000000-0000-4000-8000-000000000042",
                 "a-1", "Payload delivery", "sha256", 12, "sha256:abc",
-                List.of("Severity: MISP threat level high"), List.of("tlp:green", "misp-galaxy:x"), alert.getId(), true, true);
+                List.of("Severity: MISP threat level high"), List.of("tlp:green", "misp-galaxy:x"), alert.getId(), true, true,
+                "live", true);
     }
 
     @Test
     void aRetriedAlertAddsNothing() throws Exception {
         Alert alert = Fixtures.alert("sysmon-eid1-stock.json");
         String sha = "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2";
-        store.save(alert, List.of(hit(alert, sha, "a-1")), "v1").await(20, TimeUnit.SECONDS);
-        store.save(alert, List.of(hit(alert, sha, "a-1"), hit(alert, sha, "a-2")), "v1").await(20, TimeUnit.SECONDS);
-        store.save(alert, List.of(hit(alert, sha, "a-1"), hit(alert, sha, "a-2")), "v1").await(20, TimeUnit.SECONDS);
+        store.save(alert, List.of(hit(alert, sha, "a-1")), "v1", Origin.LIVE).await(20, TimeUnit.SECONDS);
+        store.save(alert, List.of(hit(alert, sha, "a-1"), hit(alert, sha, "a-2")), "v1", Origin.LIVE).await(20, TimeUnit.SECONDS);
+        store.save(alert, List.of(hit(alert, sha, "a-1"), hit(alert, sha, "a-2")), "v1", Origin.LIVE).await(20, TimeUnit.SECONDS);
 
         assertThat(rows("SELECT misp_attribute_uuid FROM hits ORDER BY 1")).containsExactly(List.of("a-1"), List.of("a-2"));
     }
@@ -110,8 +113,8 @@ class PostgresHitStoreIT {
         String sha = "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2";
         Alert a = AlertParser.parse("{\"id\":\"1.1\",\"manager\":{\"name\":\"m1\"}}");
         Alert b = AlertParser.parse("{\"id\":\"1.1\",\"manager\":{\"name\":\"m2\"}}");
-        store.save(a, List.of(hit(a, sha, "a-1")), "v").await(20, TimeUnit.SECONDS);
-        store.save(b, List.of(hit(b, sha, "a-1")), "v").await(20, TimeUnit.SECONDS);
+        store.save(a, List.of(hit(a, sha, "a-1")), "v", Origin.LIVE).await(20, TimeUnit.SECONDS);
+        store.save(b, List.of(hit(b, sha, "a-1")), "v", Origin.LIVE).await(20, TimeUnit.SECONDS);
         assertThat(rows("SELECT manager FROM hits ORDER BY 1")).containsExactly(List.of("m1"), List.of("m2"));
     }
 
@@ -119,10 +122,10 @@ class PostgresHitStoreIT {
     void nulCharactersInAnAlertDoNotLoseTheHit() throws Exception {
         Alert alert = AlertParser.parse("{\"id\":\"9.9\",\"agent\":{\"id\":\"007\",\"name\":\"bad\\u0000name\"},"
                 + "\"full_log\":\"a\\u0000b\",\"timestamp\":\"not a time\"}");
-        store.save(alert, List.of(hit(alert, "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2", "a-1")), "v")
+        store.save(alert, List.of(hit(alert, "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2", "a-1")), "v", Origin.RETRO_HUNT)
                 .await(20, TimeUnit.SECONDS);
-        assertThat(rows("SELECT agent_name, alert->>'full_log', alert_timestamp FROM hits"))
-                .containsExactly(java.util.Arrays.asList("bad\uFFFDname", "a\uFFFDb", null));
+        assertThat(rows("SELECT agent_name, alert->>'full_log', alert_timestamp, origin FROM hits"))
+                .containsExactly(java.util.Arrays.asList("bad\uFFFDname", "a\uFFFDb", null, "retro-hunt"));
     }
 
     @Test

@@ -15,7 +15,8 @@ import java.util.Map;
 /** The whole service, started from configuration as {@code java -jar} would, and an HTTP client for it. */
 public final class ServiceUnderTest implements AutoCloseable {
     private final CorrelatorService service;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
     public ServiceUnderTest(Map<String, String> env) {
         Map<String, String> all = new HashMap<>();
@@ -35,11 +36,15 @@ public final class ServiceUnderTest implements AutoCloseable {
     }
 
     public Response post(String path, byte[] body) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(uri(path))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
+        return post(path, body, Map.of("Content-Type", "application/json"));
+    }
+
+    public Response post(String path, byte[] body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
+                .timeout(Duration.ofSeconds(120))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(b::header);
+        HttpRequest request = b.build();
         HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), r.body(), r);
     }
