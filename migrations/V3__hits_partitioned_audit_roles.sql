@@ -61,7 +61,7 @@ CREATE TABLE hits (
     misp_tags           text[]      NOT NULL,
     misp_instance       text        NOT NULL,
     -- how it was scored, by which rules of which rule set
-    severity            smallint    NOT NULL CHECK (severity BETWEEN 0 AND 15),
+    severity            smallint    NOT NULL CONSTRAINT hits_severity_check CHECK (severity BETWEEN 0 AND 15),
     suppressed          boolean     NOT NULL,
     decided_by          text[]      NOT NULL,
     labels              text[]      NOT NULL,
@@ -69,7 +69,8 @@ CREATE TABLE hits (
     correlator_version  text        NOT NULL,
     detected_at         timestamptz NOT NULL DEFAULT now(),
     alert               jsonb       NOT NULL,
-    origin              text        NOT NULL DEFAULT 'live' CHECK (origin IN ('live', 'retro-hunt')),
+    origin              text        NOT NULL DEFAULT 'live'
+                                    CONSTRAINT hits_origin_check CHECK (origin IN ('live', 'retro-hunt')),
     looked_up_at        timestamptz,
     CONSTRAINT hits_pkey PRIMARY KEY (id, occurred_at),
     -- a retried alert adds nothing (occurred_at is part of the alert, see above)
@@ -84,6 +85,7 @@ CREATE TABLE hits_default PARTITION OF hits DEFAULT;
 -- The API's filters and the documented queries: each filter column first, then the newest-first order, so a page is
 -- an index range scan that stops after "limit" rows (newest partition first).
 CREATE INDEX hits_occurred_at_idx ON hits (occurred_at, id);
+CREATE INDEX hits_detected_at_idx ON hits (detected_at);
 CREATE INDEX hits_occurred_day_idx ON hits (((occurred_at AT TIME ZONE 'UTC')::date));
 CREATE INDEX hits_indicator_value_idx ON hits (indicator_value, occurred_at, id);
 CREATE INDEX hits_agent_id_idx ON hits (agent_id, occurred_at, id);
@@ -126,30 +128,32 @@ CREATE TRIGGER hits_append_only BEFORE UPDATE ON hits FOR EACH ROW EXECUTE FUNCT
 -- Creates the partitions of the given months that do not exist yet. A month with rows waiting in hits_default cannot
 -- get a partition while they are there (PostgreSQL refuses the overlap), so then hits_default is replaced: detached,
 -- a new one created with the new partitions, its rows inserted again through hits (each to its month now), the old
--- one dropped. Rows occurring before keep_after are not inserted again: that is retention for hits_default. No
+-- one dropped. Rows that both occurred and were stored before keep_after are not inserted again: that is retention
+-- for hits_default. No
 -- UPDATE or DELETE runs; rows keep their ids.
 CREATE FUNCTION hits_add_months(months timestamptz[], keep_after timestamptz DEFAULT '-infinity')
     RETURNS TABLE (action text, partition_name text, row_count bigint)
     LANGUAGE plpgsql
+    SET TimeZone = 'UTC'
 AS $$
 DECLARE
-    m        timestamptz;
-    missing  timestamptz[] := '{}';
-    waiting  boolean := false;
-    stale    boolean;
-    moved    bigint;
-    name     text;
+    m         timestamptz;
+    missing   timestamptz[] := '{}';
+    waiting   boolean := false;
+    stale     boolean;
+    n         bigint;
+    part_name text;
 BEGIN
     FOREACH m IN ARRAY months LOOP
-        m := date_trunc('month', m AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
-        name := 'hits_' || to_char(m AT TIME ZONE 'UTC', 'YYYY_MM');
-        IF to_regclass(quote_ident(name)) IS NULL AND NOT m = ANY (missing) THEN
+        m := date_trunc('month', m);
+        part_name := 'hits_' || to_char(m, 'YYYY_MM');
+        IF to_regclass(quote_ident(part_name)) IS NULL AND NOT m = ANY (missing) THEN
             missing := missing || m;
             waiting := waiting OR EXISTS (SELECT 1 FROM hits_default
                                           WHERE occurred_at >= m AND occurred_at < m + interval '1 month');
         END IF;
     END LOOP;
-    stale := EXISTS (SELECT 1 FROM hits_default WHERE occurred_at < keep_after);
+    stale := EXISTS (SELECT 1 FROM hits_default WHERE occurred_at < keep_after AND detected_at < keep_after);
     IF waiting OR stale THEN
         LOCK TABLE hits IN ACCESS EXCLUSIVE MODE;
         ALTER TABLE hits DETACH PARTITION hits_default;
@@ -157,23 +161,22 @@ BEGIN
         CREATE TABLE hits_default PARTITION OF hits DEFAULT;
     END IF;
     FOREACH m IN ARRAY missing LOOP
-        name := 'hits_' || to_char(m AT TIME ZONE 'UTC', 'YYYY_MM');
-        EXECUTE format('CREATE TABLE %I PARTITION OF hits FOR VALUES FROM (%L) TO (%L)', name,
-                       to_char(m AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                       to_char((m AT TIME ZONE 'UTC') + interval '1 month', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
-        action := 'created'; partition_name := name; row_count := 0;
+        part_name := 'hits_' || to_char(m, 'YYYY_MM');
+        EXECUTE format('CREATE TABLE %I PARTITION OF hits FOR VALUES FROM (%L) TO (%L)', part_name,
+                       to_char(m, 'YYYY-MM-DD"T00:00:00Z"'), to_char(m + interval '1 month', 'YYYY-MM-DD"T00:00:00Z"'));
+        action := 'created'; partition_name := part_name; row_count := 0;
         RETURN NEXT;
     END LOOP;
     IF waiting OR stale THEN
         INSERT INTO hits OVERRIDING SYSTEM VALUE
-            SELECT * FROM hits_default_replaced WHERE occurred_at >= keep_after;
-        GET DIAGNOSTICS moved = ROW_COUNT;
-        action := 'moved out of hits_default'; partition_name := 'hits_default'; row_count := moved;
+            SELECT * FROM hits_default_replaced WHERE occurred_at >= keep_after OR detected_at >= keep_after;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        action := 'moved out of hits_default'; partition_name := 'hits_default'; row_count := n;
         RETURN NEXT;
-        SELECT count(*) INTO moved FROM hits_default_replaced WHERE occurred_at < keep_after;
+        SELECT count(*) INTO n FROM hits_default_replaced WHERE occurred_at < keep_after AND detected_at < keep_after;
         DROP TABLE hits_default_replaced;
-        IF moved > 0 THEN
-            action := 'dropped (retention)'; partition_name := 'hits_default'; row_count := moved;
+        IF n > 0 THEN
+            action := 'dropped (retention)'; partition_name := 'hits_default'; row_count := n;
             RETURN NEXT;
         END IF;
     END IF;
@@ -181,46 +184,51 @@ END
 $$;
 
 -- What the service runs at start-up and every hour: partitions for this month and the next `months_ahead`, and for
--- any month up to a year ahead with rows waiting in hits_default; then, with retention_days > 0, drops every monthly
--- partition that ended more than retention_days ago (so a row is kept at least retention_days and at most a month
--- longer) and the rows of hits_default older than that. Never row-by-row deletes: whole tables go.
+-- every month with rows waiting in hits_default (an archive re-checked by a retro-hunt, say); then, with
+-- retention_days > 0, drops every monthly partition that ended more than retention_days ago and holds nothing stored
+-- in the last retention_days either (so a retro-hunt's findings about old alerts are kept as long as fresh ones), and
+-- such rows of hits_default. A row is kept at least retention_days after it occurred and after it was stored, and a
+-- month longer at most. Never row-by-row deletes: whole tables go.
 -- SECURITY DEFINER: the application's role may run retention, and nothing else that removes rows.
 CREATE FUNCTION hits_maintain(retention_days integer, months_ahead integer DEFAULT 1)
     RETURNS TABLE (action text, partition_name text, row_count bigint)
     LANGUAGE plpgsql SECURITY DEFINER
+    SET TimeZone = 'UTC'
 AS $$
 DECLARE
-    this_month timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+    this_month timestamptz := date_trunc('month', now());
     cutoff     timestamptz := CASE WHEN retention_days > 0 THEN now() - make_interval(days => retention_days)
                                    ELSE '-infinity' END;
     wanted     timestamptz[];
     part       record;
     n          bigint;
+    newest     timestamptz;
 BEGIN
-    IF retention_days < 0 OR months_ahead < 0 THEN
-        RAISE EXCEPTION 'hits_maintain: retention_days and months_ahead must not be negative';
+    IF retention_days IS NULL OR retention_days < 0 OR months_ahead IS NULL OR months_ahead < 0 THEN
+        RAISE EXCEPTION 'hits_maintain: retention_days and months_ahead must be 0 or more';
     END IF;
     -- wait a little for locks, then give up until the next run rather than stall inserts behind a long export
     PERFORM set_config('lock_timeout', '5s', true);
-    SELECT array_agg(m) INTO wanted FROM (
-        SELECT this_month + make_interval(months => i) AS m FROM generate_series(0, months_ahead) i
+    SELECT array_agg(month) INTO wanted FROM (
+        SELECT this_month + make_interval(months => k) AS month FROM generate_series(0, months_ahead) k
         UNION
-        SELECT DISTINCT date_trunc('month', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-        FROM hits_default
-        WHERE occurred_at >= date_trunc('month', cutoff AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-          AND occurred_at < this_month + interval '13 months') months;
+        SELECT DISTINCT date_trunc('month', occurred_at) FROM hits_default
+        WHERE (occurred_at >= cutoff OR detected_at >= cutoff)
+          AND occurred_at >= '2000-01-01T00:00:00Z' AND occurred_at < this_month + interval '13 months') months;
     RETURN QUERY SELECT * FROM hits_add_months(wanted, cutoff);
     FOR part IN
-        SELECT c.relname,
-               to_timestamp(substr(c.relname, 6), 'YYYY_MM') AT TIME ZONE 'UTC' AT TIME ZONE 'UTC' AS month
+        SELECT c.relname AS name,
+               (substr(c.relname, 6, 4) || '-' || substr(c.relname, 11, 2) || '-01T00:00:00Z')::timestamptz AS month
         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = 'hits'::regclass AND c.relname ~ '^hits_[0-9]{4}_[0-9]{2}$'
         ORDER BY c.relname
     LOOP
-        IF (part.month AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC' <= cutoff THEN
-            EXECUTE format('SELECT count(*) FROM %I', part.relname) INTO n;
-            EXECUTE format('DROP TABLE %I', part.relname);
-            action := 'dropped (retention)'; partition_name := part.relname; row_count := n;
+        IF part.month + interval '1 month' <= cutoff THEN
+            EXECUTE format('SELECT max(detected_at) FROM %I', part.name) INTO newest;
+            CONTINUE WHEN newest >= cutoff;
+            EXECUTE format('SELECT count(*) FROM %I', part.name) INTO n;
+            EXECUTE format('DROP TABLE %I', part.name);
+            action := 'dropped (retention)'; partition_name := part.name; row_count := n;
             RETURN NEXT;
         END IF;
     END LOOP;
@@ -242,13 +250,11 @@ REVOKE ALL ON FUNCTION hits_add_months(timestamptz[], timestamptz) FROM PUBLIC;
 -- Every month they occurred in gets its partition first (months outside 2000 .. a year ahead go to hits_default),
 -- then this month and the next; ids are kept, and new ids continue after the largest.
 SELECT count(*) FROM hits_add_months(ARRAY(
-    SELECT DISTINCT date_trunc('month', hits_occurred_at(alert_timestamp, alert_id, detected_at) AT TIME ZONE 'UTC')
-                        AT TIME ZONE 'UTC' AS m
-    FROM hits_v2
-    WHERE hits_occurred_at(alert_timestamp, alert_id, detected_at) >= '2000-01-01T00:00:00Z'
-      AND hits_occurred_at(alert_timestamp, alert_id, detected_at) < now() + interval '1 year'
-    UNION SELECT date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-    UNION SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'));
+    SELECT min(o) FROM (SELECT hits_occurred_at(alert_timestamp, alert_id, detected_at) AS o FROM hits_v2) v2
+    WHERE o >= '2000-01-01T00:00:00Z' AND o < now() + interval '1 year'
+    GROUP BY date_trunc('month', o AT TIME ZONE 'UTC')
+    UNION ALL SELECT now()
+    UNION ALL SELECT now() + interval '1 month'));
 
 INSERT INTO hits (id, occurred_at, alert_id, manager, agent_id, agent_name, rule_id, alert_timestamp, indicator_type,
                   indicator_value, source_field, drl_rule, misp_event_id, misp_event_uuid, misp_event_info,
@@ -352,6 +358,10 @@ BEGIN
         GRANT SELECT, INSERT ON hits TO correlator_app;
         GRANT SELECT ON hits_per_day, hits_per_indicator, hits_per_misp_event, hits_per_agent TO correlator_app;
         GRANT EXECUTE ON FUNCTION hits_maintain(integer, integer) TO correlator_app;
+        -- the service's own state (V2_1): a later migration that adds a table the service uses grants it the same way
+        IF to_regclass('tail_offsets') IS NOT NULL THEN
+            EXECUTE 'GRANT SELECT, INSERT, UPDATE, DELETE ON tail_offsets TO correlator_app';
+        END IF;
         IF can_create AND NOT pg_has_role(current_user, 'correlator_app', 'MEMBER') THEN
             EXECUTE format('GRANT correlator_app TO %I', current_user);
         END IF;

@@ -9,6 +9,7 @@ import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.store.HitStore;
 import io.github.mispcorrelator.store.Origin;
+import io.github.mispcorrelator.store.RecheckQueue;
 import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -28,10 +29,18 @@ public final class Correlator {
     private final MispSource misp;
     private final HitStore store;
 
+    private final RecheckQueue recheck;
+
     public Correlator(Supplier<RuleSet> rules, MispSource misp, HitStore store) {
+        this(rules, misp, store, null);
+    }
+
+    /** @param recheck where alerts with unchecked values wait for MISP to answer again, or null */
+    public Correlator(Supplier<RuleSet> rules, MispSource misp, HitStore store, RecheckQueue recheck) {
         this.rules = rules;
         this.misp = misp;
         this.store = store;
+        this.recheck = recheck;
     }
 
     /** The whole flow for a live alert; completes once the alert's hits are committed. */
@@ -83,7 +92,16 @@ public final class Correlator {
             String version = ruleSet.version();
             Correlation c = new Correlation(alert, indicators, extracted.firedRules(), scoring, hits, result.errors(),
                     events(alert, hits, result, version), version);
-            return origin != null ? store.save(alert, hits, version, origin).map(saved -> c) : Future.succeededFuture(c);
+            if (origin == null) {
+                return Future.succeededFuture(c);
+            }
+            Future<Void> saved = store.save(alert, hits, version, origin);
+            if (recheck != null && !result.errors().isEmpty()) {
+                // the hits MISP did answer are stored; the rest waits for MISP to come back
+                String reason = result.errors().values().iterator().next();
+                saved = saved.compose(v -> recheck.add(alert, reason));
+            }
+            return saved.map(v -> c);
         });
     }
 

@@ -1,6 +1,8 @@
 package io.github.mispcorrelator;
 
+import io.github.mispcorrelator.audit.Audit;
 import io.github.mispcorrelator.config.CorrelatorConfig;
+import io.github.mispcorrelator.http.AccessControl;
 import io.github.mispcorrelator.http.HttpApi;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
@@ -11,11 +13,28 @@ import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.store.Database;
 import io.github.mispcorrelator.store.HitStore;
 import io.github.mispcorrelator.store.PostgresHitStore;
+import io.github.mispcorrelator.ingest.AlertsTail;
+import io.github.mispcorrelator.ingest.Rechecker;
+import io.github.mispcorrelator.metrics.Metrics;
+import io.github.mispcorrelator.misp.LookupService;
+import io.github.mispcorrelator.misp.LookupSettings;
+import io.github.mispcorrelator.misp.MultiMispSource;
+import io.github.mispcorrelator.store.RecheckQueue;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import io.github.mispcorrelator.store.TailOffsets;
+import io.github.mispcorrelator.wazuh.AnalysisdSocket;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.net.PemKeyCertOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,6 +50,11 @@ public final class CorrelatorService implements AutoCloseable {
     private final MispSource misp;
     private final RuleManager rules;
     private final HttpApi api;
+    private AlertsTail tail;
+    private Rechecker rechecker;
+    private Metrics metrics;
+    private AnalysisdSocket analysisd;
+    private Audit audit;
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -62,31 +86,123 @@ public final class CorrelatorService implements AutoCloseable {
         try {
             WorkerExecutor jdbc = vertx.createSharedWorkerExecutor("jdbc", database.poolSize());
             HitStore store = new PostgresHitStore(database.dataSource(), jdbc);
-            MispSettings settings = MispSettings.from(config);
-            MispSource misp = settings.url() != null
-                    ? new MispClient(vertx, settings)
-                    : FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), settings);
-            Correlator correlator = new Correlator(rules, misp, store);
+            Metrics metrics = new Metrics();
+            AtomicReference<Rechecker> rechecker = new AtomicReference<>();
+            MispSource misp = mispSource(vertx, config, metrics, () -> {
+                Rechecker r = rechecker.get();
+                if (r != null) {
+                    r.trigger();
+                }
+            });
+            RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX));
+            Correlator correlator = new Correlator(rules, misp, store, recheckQueue);
+            // partitions and retention, and the hits API: see README, Auditing
+            Audit audit = Audit.start(vertx, database.dataSource(), database.poolSize(),
+                    config.get(CorrelatorConfig.RETENTION_DAYS));
+            PemKeyCertOptions tls = tls(config);
             HttpApi api = new HttpApi(config.get(CorrelatorConfig.HTTP_HOST), config.get(CorrelatorConfig.HTTP_PORT),
                     config.get(CorrelatorConfig.HTTP_BODY_LIMIT), config.get(CorrelatorConfig.HTTP_BATCH_BODY_LIMIT),
-                    correlator, rules, store);
+                    correlator, rules, store)
+                    .secured(accessControl(config), tls)
+                    .withHits(audit.hitsApi())
+                    .withMetrics(metrics);
             try {
                 vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
             } catch (Exception e) {
                 throw new IllegalStateException("cannot listen on " + config.get(CorrelatorConfig.HTTP_HOST) + ":"
-                        + config.get(CorrelatorConfig.HTTP_PORT) + " (CORRELATOR_HTTP_HOST / CORRELATOR_HTTP_PORT): "
-                        + e.getMessage(), e);
+                        + config.get(CorrelatorConfig.HTTP_PORT) + " (CORRELATOR_HTTP_HOST / CORRELATOR_HTTP_PORT"
+                        + (tls != null ? "; or CORRELATOR_HTTP_TLS_CERT_FILE / CORRELATOR_HTTP_TLS_KEY_FILE" : "")
+                        + "): " + e.getMessage(), e);
             }
             if (config.get(CorrelatorConfig.DRL_WATCH)) {
                 rules.watch(config.get(CorrelatorConfig.DRL_RELOAD_DEBOUNCE));
             }
-            return new CorrelatorService(vertx, database, jdbc, misp, rules, api);
+            CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
+            service.audit = audit;
+            service.metrics = metrics;
+            try {
+                service.startTail(config, correlator);
+                service.rechecker = new Rechecker(vertx, recheckQueue, correlator, misp, service.analysisd,
+                        config.get(CorrelatorConfig.MISP_RECHECK_INTERVAL));
+                rechecker.set(service.rechecker);
+            } catch (RuntimeException e) {
+                service.close();
+                throw e;
+            }
+            return service;
         } catch (RuntimeException e) {
             rules.close();
             vertx.close();
             database.close();
             throw e;
         }
+    }
+
+    /** API tokens by role, from {@code INGEST_TOKEN}, {@code READ_TOKEN}, {@code ADMIN_TOKEN}. */
+    private static AccessControl accessControl(CorrelatorConfig config) {
+        Map<AccessControl.Role, List<AccessControl.TokenDigest>> tokens = new EnumMap<>(AccessControl.Role.class);
+        config.find(CorrelatorConfig.INGEST_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.INGEST, t));
+        config.find(CorrelatorConfig.READ_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.READ, t));
+        config.find(CorrelatorConfig.ADMIN_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.ADMIN, t));
+        return AccessControl.of(tokens);
+    }
+
+    /** HTTPS from PEM files, when both are configured. */
+    private static PemKeyCertOptions tls(CorrelatorConfig config) {
+        Path cert = config.get(CorrelatorConfig.HTTP_TLS_CERT_FILE);
+        Path key = config.get(CorrelatorConfig.HTTP_TLS_KEY_FILE);
+        return cert == null || key == null ? null
+                : new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString());
+    }
+
+    /**
+     * Where indicators are looked up: each configured MISP behind the lookup layer (cache, batching, breaker),
+     * several asked together, or the feed directory when no MISP is configured.
+     */
+    static MispSource mispSource(Vertx vertx, CorrelatorConfig config, Metrics metrics, Runnable onRecovery) {
+        String urls = config.get(CorrelatorConfig.MISP_URL);
+        if (urls == null) {
+            return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config));
+        }
+        String[] url = urls.split(",");
+        String keyList = config.get(CorrelatorConfig.MISP_KEY);
+        String[] keys = keyList == null ? new String[0] : keyList.split(",");
+        if (keys.length > 1 && keys.length != url.length) {
+            throw new IllegalArgumentException("CORRELATOR_MISP_KEY: " + keys.length + " keys for " + url.length
+                    + " MISP URLs; give one key, or one per URL in the same order");
+        }
+        LookupSettings lookup = LookupSettings.from(config);
+        List<MispSource> sources = new ArrayList<>();
+        for (int i = 0; i < url.length; i++) {
+            String key = keys.length == 0 ? null : keys.length == 1 ? keys[0].strip() : keys[i].strip();
+            MispSettings settings = MispSettings.from(config, url[i], key);
+            sources.add(new LookupService(vertx, new MispClient(vertx, settings), settings, lookup,
+                    metrics.registry(), onRecovery));
+        }
+        return sources.size() == 1 ? sources.get(0) : new MultiMispSource(sources);
+    }
+
+    /** Tail ingest, when {@code TAIL_FILE} is set: follow alerts.json and send events to analysisd. */
+    private void startTail(CorrelatorConfig config, Correlator correlator) {
+        Path file = config.get(CorrelatorConfig.TAIL_FILE);
+        if (file == null) {
+            return;
+        }
+        Path socketPath = config.get(CorrelatorConfig.ANALYSISD_SOCKET);
+        analysisd = socketPath == null ? null : AnalysisdSocket.open(socketPath);
+        tail = new AlertsTail(vertx, file, correlator, new TailOffsets(database.dataSource(), jdbc), analysisd,
+                config.get(CorrelatorConfig.TAIL_START).equals("beginning") ? AlertsTail.StartAt.BEGINNING : AlertsTail.StartAt.END,
+                config.get(CorrelatorConfig.TAIL_POLL));
+        try {
+            tail.start().await(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start following " + file + " (CORRELATOR_TAIL_FILE): " + e.getMessage(), e);
+        }
+    }
+
+    /** The tailer, when one runs. */
+    public java.util.Optional<AlertsTail> tail() {
+        return java.util.Optional.ofNullable(tail);
     }
 
     public int httpPort() {
@@ -111,6 +227,15 @@ public final class CorrelatorService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (audit != null) {
+            audit.close();
+        }
+        if (tail != null) {
+            tail.close();
+        }
+        if (analysisd != null) {
+            analysisd.close();
+        }
         try {
             vertx.close().await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -3,6 +3,7 @@ package io.github.mispcorrelator;
 import io.github.mispcorrelator.config.ConfigException;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.rules.RuleCompilationException;
+import io.github.mispcorrelator.ingest.ReplayCommand;
 import io.github.mispcorrelator.ruletest.TestRulesCommand;
 
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +30,16 @@ public final class Main {
                     System.exit(2);
                 }
             }
+            case "replay" -> {
+                quietLogs();
+                try {
+                    System.exit(new ReplayCommand(System.out, System.err, System.console() != null)
+                            .run(java.util.Arrays.asList(args).subList(1, args.length)));
+                } catch (ConfigException e) {
+                    System.err.println(e.getMessage());
+                    System.exit(2);
+                }
+            }
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + command);
@@ -42,10 +53,12 @@ public final class Main {
                 usage: java -jar misp-correlator.jar [serve]
                        java -jar misp-correlator.jar test-rules [--drl DIR] [--feed DIR] [--json] ALERT.json...
                        java -jar misp-correlator.jar test-rules --golden [--drl DIR]
+                       java -jar misp-correlator.jar replay [--send] [--socket PATH] FILE...
 
                   serve       run the service (the default); configuration from config/correlator.yaml
                               and CORRELATOR_* environment variables, see README.md
                   test-rules  run alerts through the DRL offline, like wazuh-logtest; see drl/README.md
+                  replay      retro-hunt: re-check archived alerts.json files (plain or .gz) against MISP
                 """);
         System.exit(status);
     }

@@ -28,8 +28,47 @@ public final class AlertReader {
     private AlertReader() {
     }
 
+    /** Counts bytes as they are read from the file, before decompression. */
+    private static final class CountingInputStream extends java.io.FilterInputStream {
+        private final java.util.function.LongConsumer listener;
+        private long count;
+
+        CountingInputStream(InputStream in, java.util.function.LongConsumer listener) {
+            super(in);
+            this.listener = listener;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                listener.accept(++count);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n > 0) {
+                count += n;
+                listener.accept(count);
+            }
+            return n;
+        }
+    }
+
     public static Summary read(Path file, Consumer<Alert> alerts, Consumer<BadLine> bad) throws IOException {
-        try (InputStream raw = Files.newInputStream(file);
+        return read(file, alerts, bad, n -> { });
+    }
+
+    /**
+     * @param fileBytesRead told, now and then, how many bytes of the file (compressed, for .gz) have been consumed,
+     *                      for progress against the file size
+     */
+    public static Summary read(Path file, Consumer<Alert> alerts, Consumer<BadLine> bad,
+                               java.util.function.LongConsumer fileBytesRead) throws IOException {
+        try (InputStream raw = new CountingInputStream(Files.newInputStream(file), fileBytesRead);
              InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
              BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
             long lineNo = 0;

@@ -3,6 +3,7 @@ package io.github.mispcorrelator.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.github.mispcorrelator.http.AccessControl;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,10 +33,10 @@ public final class CorrelatorConfig {
             "Largest request body accepted; larger bodies get 413.");
     public static final ConfigKey<Long> HTTP_BATCH_BODY_LIMIT = new ConfigKey<>("HTTP_BATCH_BODY_LIMIT", "16m", Parsers.BYTES,
             "Largest body of POST /v1/alerts/batch; larger bodies get 413.");
-    public static final ConfigKey<String> MISP_URL = new ConfigKey<>("MISP_URL", null, Parsers.HTTP_URL,
-            "Base URL of the MISP server. Unset: indicators are looked up in FEED_DIR instead.");
+    public static final ConfigKey<String> MISP_URL = new ConfigKey<>("MISP_URL", null, Parsers.HTTP_URLS,
+            "Base URL of the MISP server; several, comma-separated, are all asked. Unset: FEED_DIR is used instead.");
     public static final ConfigKey<String> MISP_KEY = new ConfigKey<>("MISP_KEY", null, Parsers.TEXT,
-            "MISP automation key, sent as the Authorization header.");
+            "MISP automation key, sent as the Authorization header; with several MISP_URLs, one key each, comma-separated.");
     public static final ConfigKey<Boolean> MISP_VERIFY_TLS = new ConfigKey<>("MISP_VERIFY_TLS", "true", Parsers.BOOLEAN,
             "Verify MISP's TLS certificate and host name.");
     public static final ConfigKey<Duration> MISP_TIMEOUT = new ConfigKey<>("MISP_TIMEOUT", "10s", Parsers.DURATION_PARSER,
@@ -44,6 +45,44 @@ public final class CorrelatorConfig {
             "Match only attributes flagged for detection (to_ids).");
     public static final ConfigKey<Boolean> MISP_PUBLISHED = new ConfigKey<>("MISP_PUBLISHED", "true", Parsers.BOOLEAN,
             "Match only attributes of published events.");
+    public static final ConfigKey<Boolean> MISP_ENFORCE_WARNINGLIST = new ConfigKey<>("MISP_ENFORCE_WARNINGLIST", "true",
+            Parsers.BOOLEAN, "Ask MISP to drop values on its warning lists (public resolvers, CDNs, top sites).");
+    public static final ConfigKey<java.util.List<String>> MISP_TAGS_INCLUDE = new ConfigKey<>("MISP_TAGS_INCLUDE", null,
+            Parsers.LIST, "Comma-separated tags: match only attributes carrying one of them (e.g. tlp:clear,tlp:green).");
+    public static final ConfigKey<java.util.List<String>> MISP_TAGS_EXCLUDE = new ConfigKey<>("MISP_TAGS_EXCLUDE", null,
+            Parsers.LIST, "Comma-separated tags: never match attributes carrying one of them (e.g. tlp:red).");
+    public static final ConfigKey<Duration> MISP_MAX_AGE = new ConfigKey<>("MISP_MAX_AGE", null, Parsers.AGE,
+            "Ignore attributes unchanged for longer than this (e.g. 365d). Unset: any age.");
+    public static final ConfigKey<Duration> MISP_MAX_AGE_IP = new ConfigKey<>("MISP_MAX_AGE_IP", null, Parsers.AGE,
+            "Maximum age for IP attributes (addresses change hands quickly), overriding MISP_MAX_AGE.");
+    public static final ConfigKey<Duration> MISP_MAX_AGE_DOMAIN = new ConfigKey<>("MISP_MAX_AGE_DOMAIN", null, Parsers.AGE,
+            "Maximum age for domain and host name attributes, overriding MISP_MAX_AGE.");
+    public static final ConfigKey<Duration> MISP_MAX_AGE_URL = new ConfigKey<>("MISP_MAX_AGE_URL", null, Parsers.AGE,
+            "Maximum age for URL attributes, overriding MISP_MAX_AGE.");
+    public static final ConfigKey<Duration> MISP_MAX_AGE_HASH = new ConfigKey<>("MISP_MAX_AGE_HASH", null, Parsers.AGE,
+            "Maximum age for file hash attributes, overriding MISP_MAX_AGE.");
+    public static final ConfigKey<Integer> MISP_BATCH_SIZE = new ConfigKey<>("MISP_BATCH_SIZE", "100", Parsers.intBetween(1, 10_000),
+            "Values asked in one restSearch: lookups waiting at the same moment share a request.");
+    public static final ConfigKey<Duration> MISP_BATCH_LINGER = new ConfigKey<>("MISP_BATCH_LINGER", "2ms", Parsers.DURATION_PARSER,
+            "How long a lookup may wait for others to join its batch.");
+    public static final ConfigKey<Integer> MISP_MAX_CONCURRENT = new ConfigKey<>("MISP_MAX_CONCURRENT", "4", Parsers.intBetween(1, 256),
+            "Requests in flight to each MISP at once; more wait their turn.");
+    public static final ConfigKey<Integer> MISP_RETRIES = new ConfigKey<>("MISP_RETRIES", "2", Parsers.intBetween(0, 10),
+            "Retries of a request that timed out or got 5xx/429, with back-off and jitter, within MISP_TIMEOUT.");
+    public static final ConfigKey<Long> MISP_CACHE_SIZE = new ConfigKey<>("MISP_CACHE_SIZE", "500000",
+            Parsers.longBetween(0, 100_000_000), "Most answers kept in the cache (0: no cache).");
+    public static final ConfigKey<Duration> MISP_CACHE_TTL = new ConfigKey<>("MISP_CACHE_TTL", "15m", Parsers.DURATION_PARSER,
+            "How long a value MISP knows is answered from the cache.");
+    public static final ConfigKey<Duration> MISP_CACHE_NEGATIVE_TTL = new ConfigKey<>("MISP_CACHE_NEGATIVE_TTL", "5m",
+            Parsers.DURATION_PARSER, "How long a value MISP does not know is answered from the cache.");
+    public static final ConfigKey<Integer> MISP_BREAKER_FAILURES = new ConfigKey<>("MISP_BREAKER_FAILURES", "5",
+            Parsers.intBetween(1, 1000), "Consecutive failed requests that open the circuit breaker.");
+    public static final ConfigKey<Duration> MISP_BREAKER_OPEN = new ConfigKey<>("MISP_BREAKER_OPEN", "30s", Parsers.DURATION_PARSER,
+            "While open, how often /servers/getVersion.json is probed; a success closes the breaker.");
+    public static final ConfigKey<Long> MISP_RECHECK_MAX = new ConfigKey<>("MISP_RECHECK_MAX", "100000",
+            Parsers.longBetween(0, 100_000_000), "Alerts kept for a re-check while MISP fails; beyond, the oldest are dropped.");
+    public static final ConfigKey<Duration> MISP_RECHECK_INTERVAL = new ConfigKey<>("MISP_RECHECK_INTERVAL", "30s",
+            Parsers.DURATION_PARSER, "How often waiting alerts are re-checked (also right after MISP recovers).");
     public static final ConfigKey<Path> FEED_DIR = new ConfigKey<>("FEED_DIR", "config/demo-feed", Parsers.EXISTING_DIR,
             "MISP feed directory (manifest.json + one event file per event) used when MISP_URL is unset.");
     public static final ConfigKey<String> DB_URL = new ConfigKey<>("DB_URL", null, Parsers.JDBC_URL,
@@ -64,9 +103,36 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Duration> DRL_RELOAD_DEBOUNCE = new ConfigKey<>("DRL_RELOAD_DEBOUNCE", "500ms",
             Parsers.DURATION_PARSER, "Quiet time after the last file change before reloading.");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
-            MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
-            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE);
+    public static final ConfigKey<Path> TAIL_FILE = new ConfigKey<>("TAIL_FILE", null, Parsers.PATH,
+            "An alerts.json to follow (tail ingest, on the manager host). Unset: off.");
+    public static final ConfigKey<String> TAIL_START = new ConfigKey<>("TAIL_START", "end", Parsers.oneOf("end", "beginning"),
+            "Where to start a file the tailer has never read: its end (new alerts only) or its beginning.");
+    public static final ConfigKey<Duration> TAIL_POLL = new ConfigKey<>("TAIL_POLL", "250ms", Parsers.DURATION_PARSER,
+            "How often the tailer looks for new lines when it has caught up.");
+    public static final ConfigKey<Path> ANALYSISD_SOCKET = new ConfigKey<>("ANALYSISD_SOCKET", null, Parsers.PATH,
+            "analysisd's queue socket (/var/ossec/queue/sockets/queue): where the tailer sends events. Unset: none sent.");
+
+    // ---- access, TLS, retention (see README, Auditing) ----
+    public static final ConfigKey<List<AccessControl.TokenDigest>> INGEST_TOKEN = new ConfigKey<>("INGEST_TOKEN", null,
+            AccessControl::parseTokens, "API tokens (comma-separated; each the token or sha256:<hex digest>) that may send alerts.");
+    public static final ConfigKey<List<AccessControl.TokenDigest>> READ_TOKEN = new ConfigKey<>("READ_TOKEN", null,
+            AccessControl::parseTokens, "API tokens that may read hits and rule status, test rules and open /ui/.");
+    public static final ConfigKey<List<AccessControl.TokenDigest>> ADMIN_TOKEN = new ConfigKey<>("ADMIN_TOKEN", null,
+            AccessControl::parseTokens, "API tokens that may do everything, including reloading the rules.");
+    public static final ConfigKey<Path> HTTP_TLS_CERT_FILE = new ConfigKey<>("HTTP_TLS_CERT_FILE", null,
+            CorrelatorConfig::readableFile, "PEM certificate (chain) of the HTTP API; with HTTP_TLS_KEY_FILE the API speaks HTTPS.");
+    public static final ConfigKey<Path> HTTP_TLS_KEY_FILE = new ConfigKey<>("HTTP_TLS_KEY_FILE", null,
+            CorrelatorConfig::readableFile, "PEM private key (PKCS#8 or PKCS#1) of HTTP_TLS_CERT_FILE.");
+    public static final ConfigKey<Integer> RETENTION_DAYS = new ConfigKey<>("RETENTION_DAYS", "400",
+            Parsers.intBetween(0, 36500), "Days hits are kept (whole months are dropped once past it); 0 keeps them forever.");
+
+    public static final List<ConfigKey<?>> KEYS = List.of(TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET, HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
+            MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
+            MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
+            MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
+            MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
+            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE,
+            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");
@@ -129,10 +195,38 @@ public final class CorrelatorConfig {
         if (problems.isEmpty() && values.containsKey(DB_URL) && !values.containsKey(DB_USER)) {
             problems.add(DB_USER.envVar() + ": required when " + DB_URL.envVar() + " is set");
         }
+        if (problems.isEmpty()) {
+            problems.addAll(accessProblems(values));
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new CorrelatorConfig(values);
+    }
+
+    /** TLS needs both files; without any API token the API may listen on loopback only. */
+    private static List<String> accessProblems(Map<ConfigKey<?>, Object> values) {
+        List<String> problems = new ArrayList<>();
+        if (values.containsKey(HTTP_TLS_CERT_FILE) != values.containsKey(HTTP_TLS_KEY_FILE)) {
+            problems.add(HTTP_TLS_CERT_FILE.envVar() + " and " + HTTP_TLS_KEY_FILE.envVar() + ": set both or neither");
+        }
+        boolean tokens = java.util.stream.Stream.of(INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN)
+                .anyMatch(k -> values.get(k) instanceof List<?> l && !l.isEmpty());
+        String host = (String) values.get(HTTP_HOST);
+        if (!tokens && !AccessControl.isLoopback(host)) {
+            problems.add(HTTP_HOST.envVar() + " = '" + host + "' is not a loopback address, and no API token is set: "
+                    + "without tokens anyone who reaches the port could use the API. Set " + INGEST_TOKEN.envVar() + ", "
+                    + READ_TOKEN.envVar() + " and/or " + ADMIN_TOKEN.envVar() + ", or listen on 127.0.0.1");
+        }
+        return problems;
+    }
+
+    private static Path readableFile(String s) {
+        Path p = Path.of(s.trim());
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new IllegalArgumentException("no readable file: " + p.toAbsolutePath());
+        }
+        return p;
     }
 
     private static Map<String, String> readYaml(Path file, List<String> problems) {

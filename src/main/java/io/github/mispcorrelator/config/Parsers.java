@@ -32,6 +32,53 @@ final class Parsers {
         };
     }
 
+    static Function<String, String> oneOf(String... allowed) {
+        return s -> {
+            String v = s.strip().toLowerCase(Locale.ROOT);
+            for (String a : allowed) {
+                if (a.equals(v)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("expected one of " + String.join(", ", allowed));
+        };
+    }
+
+    /** A comma-separated list; blanks dropped. */
+    static final Function<String, java.util.List<String>> LIST = s -> java.util.Arrays.stream(s.split(","))
+            .map(String::strip).filter(x -> !x.isEmpty()).toList();
+
+    static Function<String, Long> longBetween(long min, long max) {
+        return s -> {
+            try {
+                long v = Long.parseLong(s.strip().replace("_", ""));
+                if (v < min || v > max) {
+                    throw new IllegalArgumentException("expected a whole number from " + min + " to " + max);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected a whole number from " + min + " to " + max);
+            }
+        };
+    }
+
+    /** Like {@link #DURATION_PARSER}, with days ({@code 90d}) for attribute ages. */
+    static final Function<String, java.time.Duration> AGE = s -> {
+        String v = s.strip().toLowerCase(Locale.ROOT);
+        if (v.endsWith("d")) {
+            try {
+                long days = Long.parseLong(v.substring(0, v.length() - 1).strip());
+                if (days <= 0) {
+                    throw new IllegalArgumentException("expected an age above zero such as 90d");
+                }
+                return java.time.Duration.ofDays(days);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected an age such as 90d, 12h or 30m");
+            }
+        }
+        return Parsers.DURATION_PARSER.apply(s);
+    };
+
     static final Function<String, Boolean> BOOLEAN = s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
         case "true", "yes", "on", "1" -> true;
         case "false", "no", "off", "0" -> false;
@@ -52,6 +99,11 @@ final class Parsers {
         }
         return v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
     };
+
+    /** One or more http(s) URLs, comma-separated (several MISP instances); normalised, comma-joined. */
+    static final Function<String, String> HTTP_URLS = s -> String.join(",",
+            java.util.Arrays.stream(s.split(",")).map(String::strip).filter(x -> !x.isEmpty())
+                    .map(u -> HTTP_URL.apply(u)).toList());
 
     static final Function<String, String> JDBC_URL = s -> {
         if (!s.trim().startsWith("jdbc:postgresql:")) {

@@ -4,7 +4,9 @@ import io.github.mispcorrelator.Correlator;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.audit.HitsApi;
 import io.github.mispcorrelator.ingest.BatchIngest;
+import io.github.mispcorrelator.metrics.Metrics;
 import io.github.mispcorrelator.rules.RuleExecutionException;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleManager;
@@ -17,6 +19,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -38,7 +41,11 @@ public final class HttpApi extends VerticleBase {
     private final Correlator correlator;
     private final RuleManager rules;
     private final HitStore store;
+    private AccessControl access;
+    private PemKeyCertOptions tls;
+    private HitsApi hitsApi;
     private HttpServer server;
+    private Metrics metrics;
 
     public HttpApi(String host, int port, long bodyLimit, long batchBodyLimit, Correlator correlator, RuleManager rules,
                    HitStore store) {
@@ -51,9 +58,36 @@ public final class HttpApi extends VerticleBase {
         this.store = store;
     }
 
+    /**
+     * Tokens and roles in front of every route, and HTTPS when {@code tls} is given; call before deploying.
+     *
+     * @param tls the PEM key and certificate, or null for plain HTTP
+     */
+    public HttpApi secured(AccessControl access, PemKeyCertOptions tls) {
+        this.access = access;
+        this.tls = tls;
+        return this;
+    }
+
+    /** Prometheus text at {@code GET /metrics}; call before deploying. */
+    public HttpApi withMetrics(Metrics metrics) {
+        this.metrics = metrics;
+        return this;
+    }
+
+    /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
+    public HttpApi withHits(HitsApi hitsApi) {
+        this.hitsApi = hitsApi;
+        return this;
+    }
+
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        if (access != null) {
+            // first: nothing, not even a body, is read for a caller without the role
+            router.route().handler(access);
+        }
         // its own route: Vert.x Web wants body handlers first on a route
         router.post().pathRegex("/v1/(alerts(/batch)?|rules/test)").handler(HttpApi::jsonBody);
         router.post("/v1/alerts")
@@ -77,6 +111,14 @@ public final class HttpApi extends VerticleBase {
         router.post("/v1/rules/test")
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::testRules);
+        if (hitsApi != null) {
+            hitsApi.mount(router);
+        }
+        if (metrics != null) {
+            router.get("/metrics").handler(ctx -> ctx.response()
+                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                    .end(metrics.scrape()));
+        }
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "UP")));
         router.get("/health/ready").handler(this::ready);
         router.route().failureHandler(Responses::failure);
@@ -85,12 +127,17 @@ public final class HttpApi extends VerticleBase {
         router.errorHandler(405, ctx -> Responses.error(ctx, 405, "method " + ctx.request().method()
                 + " not allowed on " + ctx.request().path()));
         // shippers may gzip their batches (Content-Encoding: gzip)
-        return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true).setDecompressionSupported(true))
+        HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true).setDecompressionSupported(true);
+        if (tls != null) {
+            options.setSsl(true).setKeyCertOptions(tls);
+        }
+        return vertx.createHttpServer(options)
                 .requestHandler(router)
                 .listen(port, host)
                 .onSuccess(s -> {
                     server = s;
-                    LOG.info("HTTP API listening on http://{}:{}", host, s.actualPort());
+                    LOG.info("HTTP API listening on {}://{}:{}{}", tls != null ? "https" : "http", host, s.actualPort(),
+                            access != null && access.enabled() ? "" : " (no API tokens: open to this host only)");
                 });
     }
 

@@ -29,10 +29,13 @@ public final class FeedSource implements MispSource {
     private final Map<String, List<MispAttribute>> index;
     private final int attributeCount;
 
-    private FeedSource(String name, Map<String, List<MispAttribute>> index, int attributeCount) {
+    private final AttributeFilter filter;
+
+    private FeedSource(String name, Map<String, List<MispAttribute>> index, int attributeCount, AttributeFilter filter) {
         this.name = name;
         this.index = index;
         this.attributeCount = attributeCount;
+        this.filter = filter;
     }
 
     /**
@@ -66,7 +69,7 @@ public final class FeedSource implements MispSource {
             }
         }
         LOG.info("Loaded MISP feed {}: {} events, {} attributes usable for detection", dir, eventFiles.size(), count);
-        return new FeedSource(name, Map.copyOf(index), count);
+        return new FeedSource(name, Map.copyOf(index), count, filters.filter());
     }
 
     /** An in-memory source over given attributes (a rule test case's own MISP answer), with the same matching. */
@@ -77,7 +80,7 @@ public final class FeedSource implements MispSource {
                 index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
             }
         }
-        return new FeedSource(name, Map.copyOf(index), attributes.size());
+        return new FeedSource(name, Map.copyOf(index), attributes.size(), AttributeFilter.NONE);
     }
 
     private static List<Path> eventFiles(Path dir) {
@@ -110,7 +113,10 @@ public final class FeedSource implements MispSource {
         for (Indicator i : indicators) {
             List<MispAttribute> found = index.get(i.key());
             if (found != null) {
-                matches.put(i, found);
+                found = filter.apply(i.type(), found, java.time.Instant.now());
+                if (!found.isEmpty()) {
+                    matches.put(i, found);
+                }
             }
         }
         return Future.succeededFuture(new LookupResult(matches, Map.of()));

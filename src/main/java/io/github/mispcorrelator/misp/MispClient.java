@@ -14,6 +14,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,7 +56,18 @@ public final class MispClient implements MispSource {
         if (indicators.isEmpty()) {
             return Future.succeededFuture(LookupResult.empty());
         }
-        long timeoutMs = settings.timeout().toMillis();
+        return search(indicators, settings.timeout())
+                .map(attributes -> new LookupResult(AttributeMatcher.match(indicators, attributes), java.util.Map.of()))
+                .otherwise(failure -> LookupResult.failed(indicators, failure.getMessage()));
+    }
+
+    /**
+     * One {@code POST /attributes/restSearch} for all the indicators; fails with {@link MispException}.
+     *
+     * @param timeout the longest this request may take, connection included
+     */
+    public Future<List<MispAttribute>> search(List<Indicator> indicators, java.time.Duration timeout) {
+        long timeoutMs = Math.max(1, timeout.toMillis());
         var request = client.postAbs(searchUrl)
                 .timeout(timeoutMs)
                 .putHeader(HttpHeaders.ACCEPT.toString(), "application/json")
@@ -66,36 +78,47 @@ public final class MispClient implements MispSource {
         return request.sendJsonObject(RestSearchRequest.body(indicators, settings))
                 // the request timeout is an idle timeout; this bounds the whole exchange
                 .timeout(timeoutMs + 50, TimeUnit.MILLISECONDS)
-                .map(response -> answer(indicators, response))
-                .otherwise(failure -> LookupResult.failed(indicators, describe(failure, timeoutMs)));
+                .recover(failure -> Future.failedFuture(describe(failure, timeoutMs)))
+                .compose(this::answer);
     }
 
-    private LookupResult answer(List<Indicator> indicators, HttpResponse<Buffer> response) {
+    /** {@code GET /servers/getVersion.json}: whether MISP answers again, and accepts our key (circuit breaker probe). */
+    public Future<Boolean> probe() {
+        var request = client.getAbs(settings.url() + "/servers/getVersion.json")
+                .timeout(Math.max(1, settings.timeout().toMillis()))
+                .putHeader(HttpHeaders.ACCEPT.toString(), "application/json");
+        if (settings.key() != null) {
+            request.putHeader(HttpHeaders.AUTHORIZATION.toString(), settings.key());
+        }
+        return request.send().map(r -> r.statusCode() == 200).otherwise(false);
+    }
+
+    private Future<List<MispAttribute>> answer(HttpResponse<Buffer> response) {
         int status = response.statusCode();
         Buffer body = response.body();
         if (status != 200) {
-            return LookupResult.failed(indicators, statusError(status, body, response.getHeader("Retry-After"),
+            return Future.failedFuture(statusError(status, body, response.getHeader("Retry-After"),
                     response.getHeader("X-Rate-Limit-Reset")));
         }
         JsonNode root;
         try {
             root = AlertParser.MAPPER.readTree(body == null ? new byte[0] : body.getBytes());
         } catch (IOException e) {
-            return LookupResult.failed(indicators, "MISP answered 200 with a body that is not JSON ("
-                    + contentType(response) + "): " + snippet(body));
+            return Future.failedFuture(new MispException("MISP answered 200 with a body that is not JSON ("
+                    + contentType(response) + "): " + snippet(body), true, null));
         }
         if (root == null || root.isMissingNode()) {
-            return LookupResult.failed(indicators, "MISP answered 200 with an empty body");
+            return Future.failedFuture(new MispException("MISP answered 200 with an empty body", true, null));
         }
         try {
-            List<MispAttribute> attributes = MispJson.restSearchAttributes(root, name());
-            return new LookupResult(AttributeMatcher.match(indicators, attributes), java.util.Map.of());
+            return Future.succeededFuture(MispJson.restSearchAttributes(root, name()));
         } catch (IllegalArgumentException e) {
-            return LookupResult.failed(indicators, "MISP answered 200 but not with a restSearch result: " + e.getMessage());
+            return Future.failedFuture(new MispException(
+                    "MISP answered 200 but not with a restSearch result: " + e.getMessage(), false, null));
         }
     }
 
-    private static String statusError(int status, Buffer body, String retryAfter, String rateLimitReset) {
+    private static MispException statusError(int status, Buffer body, String retryAfter, String rateLimitReset) {
         String detail = "";
         try {
             if (body != null && body.length() > 0) {
@@ -104,27 +127,44 @@ public final class MispClient implements MispSource {
         } catch (IOException ignored) {
             detail = body.length() > 0 ? ": " + snippet(body) : "";
         }
+        Duration wait = seconds(retryAfter != null ? retryAfter : rateLimitReset);
         return switch (status) {
-            case 401, 403 -> "MISP refused the request (HTTP " + status + "): check MISP_KEY and the user's role" + detail;
-            case 405 -> "MISP does not allow API searches for this user (HTTP 405)" + detail;
-            case 429 -> "MISP rate limit exceeded (HTTP 429)"
+            case 401, 403 -> new MispException("MISP refused the request (HTTP " + status
+                    + "): check MISP_KEY and the user's role" + detail, false, null);
+            case 405 -> new MispException("MISP does not allow API searches for this user (HTTP 405)" + detail, false, null);
+            case 429 -> new MispException("MISP rate limit exceeded (HTTP 429)"
                     + (retryAfter != null ? ", retry after " + retryAfter + " s"
-                    : rateLimitReset != null ? ", limit resets in " + rateLimitReset + " s" : "") + detail;
+                    : rateLimitReset != null ? ", limit resets in " + rateLimitReset + " s" : "") + detail, true, wait);
             default -> status >= 500
-                    ? "MISP server error (HTTP " + status + ")" + detail
-                    : "MISP answered HTTP " + status + detail;
+                    ? new MispException("MISP server error (HTTP " + status + ")" + detail, true, wait)
+                    : new MispException("MISP answered HTTP " + status + detail, false, null);
         };
     }
 
-    private static String describe(Throwable failure, long timeoutMs) {
+    private static Duration seconds(String header) {
+        if (header == null) {
+            return null;
+        }
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(header.strip())));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static MispException describe(Throwable failure, long timeoutMs) {
+        if (failure instanceof MispException m) {
+            return m;
+        }
         if (failure instanceof TimeoutException || String.valueOf(failure.getMessage()).contains("timeout")
                 || failure.getClass().getSimpleName().contains("Timeout")) {
-            return "MISP did not answer within " + timeoutMs + " ms";
+            return new MispException("MISP did not answer within " + timeoutMs + " ms", true, null);
         }
         if (failure instanceof ConnectException || failure.getCause() instanceof ConnectException) {
-            return "MISP unreachable: " + failure.getMessage();
+            return new MispException("MISP unreachable: " + failure.getMessage(), true, null);
         }
-        return "MISP request failed: " + failure.getClass().getSimpleName() + ": " + failure.getMessage();
+        return new MispException("MISP request failed: " + failure.getClass().getSimpleName() + ": "
+                + failure.getMessage(), true, null);
     }
 
     private static String contentType(HttpResponse<Buffer> response) {

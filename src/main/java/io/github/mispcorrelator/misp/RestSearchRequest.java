@@ -41,6 +41,18 @@ public final class RestSearchRequest {
         if (settings.published()) {
             body.put("published", true);
         }
+        if (settings.enforceWarninglist()) {
+            // MISP drops values on its warning lists (public resolvers, CDNs, top domains): fewer false positives
+            body.put("enforceWarninglist", true);
+        }
+        AttributeFilter f = settings.filter();
+        if (!f.tagsInclude().isEmpty() || !f.tagsExclude().isEmpty()) {
+            // MISP's tag filter: any listed tag, none of the "!"-prefixed ones (checked again on the answer)
+            JsonArray tags = new JsonArray();
+            f.tagsInclude().stream().sorted().forEach(tags::add);
+            f.tagsExclude().stream().sorted().forEach(t -> tags.add("!" + t));
+            body.put("tags", tags);
+        }
         return body;
     }
 }

@@ -9,7 +9,9 @@ import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
  * The hits database: a connection pool on the configured PostgreSQL, or on an embedded one when {@code DB_URL} is
@@ -45,8 +47,14 @@ public final class Database implements AutoCloseable {
             password = null;
         }
         try {
-            HikariDataSource pool = pool(url, user, password, config.get(CorrelatorConfig.DB_POOL_SIZE));
-            migrate(pool);
+            String appRole;
+            // the schema owner migrates; the pool then acts as the application's role (migrations/V3), which may
+            // insert and read hits but never update or delete them
+            try (HikariDataSource owner = pool(url, user, password, 2)) { // Flyway holds two connections
+                migrate(owner);
+                appRole = appRole(owner);
+            }
+            HikariDataSource pool = pool(url, user, password, config.get(CorrelatorConfig.DB_POOL_SIZE), appRole);
             return new Database(pool, embedded);
         } catch (RuntimeException e) {
             if (embedded != null) {
@@ -57,7 +65,15 @@ public final class Database implements AutoCloseable {
     }
 
     static HikariDataSource pool(String url, String user, String password, int size) {
+        return pool(url, user, password, size, null);
+    }
+
+    /** @param role a role every connection switches to ({@code SET ROLE}), or null to stay {@code user} */
+    static HikariDataSource pool(String url, String user, String password, int size, String role) {
         HikariConfig hc = new HikariConfig();
+        if (role != null) {
+            hc.setConnectionInitSql("SET ROLE " + role);
+        }
         hc.setPoolName("hits");
         hc.setJdbcUrl(url);
         hc.setUsername(user);
@@ -91,6 +107,24 @@ public final class Database implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot migrate the hits schema: " + rootMessage(e), e);
         }
+    }
+
+    /** The role the application's connections run as, when the migration could create it and grant it to us. */
+    static final String APP_ROLE = "correlator_app";
+
+    private static String appRole(DataSource owner) {
+        try (Connection c = owner.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + APP_ROLE + "')"
+                     + " AND pg_has_role(current_user, '" + APP_ROLE + "', 'MEMBER')")) {
+            if (rs.next() && rs.getBoolean(1)) {
+                return APP_ROLE;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot check the database roles: " + e.getMessage(), e);
+        }
+        LOG.warn("Role {} is missing or not granted to this database user: the service runs with the full rights of "
+                + "the hits table's owner (see migrations/V3__hits_partitioned_audit_roles.sql)", APP_ROLE);
+        return null;
     }
 
     private static String rootMessage(Throwable e) {

@@ -88,6 +88,8 @@ public final class PostgresHitStore implements HitStore {
                     ps.setString(++i, origin.sqlValue());
                     ps.setTimestamp(++i, h.lookedUpAt() == null ? null : Timestamp.from(h.lookedUpAt()));
                     ps.setString(++i, alertJson);
+                    ps.setTimestamp(++i, alertTime);
+                    ps.setString(++i, clean(alert.getId()));
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -145,7 +147,7 @@ public final class PostgresHitStore implements HitStore {
         return s == null ? "" : s.indexOf('\0') >= 0 ? s.replace('\0', '\uFFFD') : s;
     }
 
-    private static String alertJson(ObjectNode alert) {
+    static String alertJson(ObjectNode alert) {
         try {
             String json = AlertParser.MAPPER.writeValueAsString(alert);
             if (!json.contains("\\u0000")) {

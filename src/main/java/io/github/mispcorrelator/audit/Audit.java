@@ -1,0 +1,44 @@
+package io.github.mispcorrelator.audit;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+
+import javax.sql.DataSource;
+import java.time.Duration;
+
+/**
+ * The auditors' side of the service, wired once: the hits API and page, and the retention that keeps the monthly
+ * partitions. Its queries get their own workers, half the connection pool at most, so that ingest always has the rest.
+ */
+public final class Audit implements AutoCloseable {
+    static final Duration MAINTENANCE_EVERY = Duration.ofHours(1);
+
+    private final Vertx vertx;
+    private final WorkerExecutor executor;
+    private final HitsApi hitsApi;
+    private final long timer;
+
+    private Audit(Vertx vertx, WorkerExecutor executor, HitsApi hitsApi, long timer) {
+        this.vertx = vertx;
+        this.executor = executor;
+        this.hitsApi = hitsApi;
+        this.timer = timer;
+    }
+
+    /** Starts the partition maintenance (a first pass right away, then hourly); the API is mounted by the caller. */
+    public static Audit start(Vertx vertx, DataSource dataSource, int poolSize, int retentionDays) {
+        WorkerExecutor executor = vertx.createSharedWorkerExecutor("audit-jdbc", Math.max(1, poolSize / 2));
+        long timer = new Retention(dataSource, retentionDays).schedule(vertx, executor, MAINTENANCE_EVERY);
+        return new Audit(vertx, executor, new HitsApi(dataSource, executor), timer);
+    }
+
+    public HitsApi hitsApi() {
+        return hitsApi;
+    }
+
+    @Override
+    public void close() {
+        vertx.cancelTimer(timer);
+        executor.close();
+    }
+}

@@ -1,0 +1,270 @@
+package io.github.mispcorrelator.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Who may call what. API tokens carry roles: {@code ingest} (alerts in), {@code read} (hits, rule status, the auditors'
+ * page) and {@code admin} (rule reload; admin may do everything). Only SHA-256 digests of the tokens are kept, and a
+ * presented token is compared with every configured digest in constant time. Without any token configured every
+ * request is served, which is safe only because the service then listens on loopback alone (checked at start-up,
+ * see {@link #isLoopback}). {@code /health/*} is always open.
+ *
+ * <p>Tokens come as {@code Authorization: Bearer <token>}; for GET and HEAD also as HTTP Basic with the token as
+ * password (any user name), so that a browser can open {@code /ui/} and download exports. Basic credentials, which a
+ * browser resends on its own, are refused for anything that changes state.
+ */
+public final class AccessControl implements Handler<RoutingContext> {
+    private static final Logger LOG = LoggerFactory.getLogger(AccessControl.class);
+    private static final Pattern DIGEST = Pattern.compile("sha256:([0-9a-fA-F]{64})");
+    /** Shorter tokens are too easy to guess; {@code openssl rand -hex 32} gives 64 characters. */
+    static final int MIN_TOKEN_LENGTH = 16;
+    static final String REALM = "misp-correlator";
+
+    public enum Role {
+        INGEST, READ, ADMIN;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The SHA-256 of one configured token; the token itself is not kept. */
+    public record TokenDigest(byte[] sha256) {
+    }
+
+    private record Grant(byte[] sha256, Role role) {
+    }
+
+    private final List<Grant> grants;
+
+    private AccessControl(List<Grant> grants) {
+        this.grants = List.copyOf(grants);
+    }
+
+    /** @param tokens the digests configured for each role (a role may have none, or several during a rotation) */
+    public static AccessControl of(Map<Role, List<TokenDigest>> tokens) {
+        List<Grant> grants = new ArrayList<>();
+        tokens.forEach((role, digests) -> {
+            if (digests != null) {
+                digests.forEach(d -> grants.add(new Grant(d.sha256(), role)));
+            }
+        });
+        return new AccessControl(grants);
+    }
+
+    /** Whether any token is configured; without one, everything is allowed (on loopback). */
+    public boolean enabled() {
+        return !grants.isEmpty();
+    }
+
+    /**
+     * Parses a configuration value: tokens separated by commas, each either the token itself (at least
+     * {@value #MIN_TOKEN_LENGTH} characters) or {@code sha256:<64 hex digits>}, the digest of the token, so that the
+     * configuration need not hold it.
+     *
+     * @throws IllegalArgumentException saying what was expected, never repeating a token
+     */
+    public static List<TokenDigest> parseTokens(String value) {
+        List<TokenDigest> out = new ArrayList<>();
+        int n = 0;
+        for (String part : value.split(",")) {
+            n++;
+            String t = part.strip();
+            if (t.isEmpty()) {
+                continue;
+            }
+            var m = DIGEST.matcher(t);
+            if (m.matches()) {
+                out.add(new TokenDigest(HexFormat.of().parseHex(m.group(1).toLowerCase(Locale.ROOT))));
+            } else if (t.startsWith("sha256:")) {
+                throw new IllegalArgumentException("token " + n + ": sha256: must be followed by 64 hex digits");
+            } else if (t.length() < MIN_TOKEN_LENGTH || t.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+                throw new IllegalArgumentException("token " + n + ": expected at least " + MIN_TOKEN_LENGTH
+                        + " printable ASCII characters without spaces (e.g. openssl rand -hex 32), or sha256:<hex digest>");
+            } else {
+                out.add(new TokenDigest(sha256(t)));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** {@code sha256:<hex>} of a token: what to put in the configuration instead of the token. */
+    public static String digestOf(String token) {
+        return "sha256:" + HexFormat.of().formatHex(sha256(token));
+    }
+
+    static byte[] sha256(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Whether every address {@code host} stands for is a loopback address ({@code 127.0.0.1}, {@code ::1},
+     * {@code localhost}). {@code 0.0.0.0} and unresolvable names are not.
+     */
+    public static boolean isLoopback(String host) {
+        if (host == null || host.isBlank()) {
+            return false;
+        }
+        try {
+            InetAddress[] all = InetAddress.getAllByName(host.strip());
+            if (all.length == 0) {
+                return false;
+            }
+            for (InetAddress a : all) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (UnknownHostException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The role an endpoint needs: empty for the open health checks. Anything not listed needs {@code admin}, so an
+     * endpoint added without thought here is closed rather than open.
+     */
+    static java.util.Optional<Role> required(HttpMethod method, String path) {
+        String p = path == null ? "" : path;
+        if (p.startsWith("/health/")) {
+            return java.util.Optional.empty();
+        }
+        boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
+        if (method == HttpMethod.POST && (p.equals("/v1/alerts") || p.equals("/v1/alerts/batch"))) {
+            return java.util.Optional.of(Role.INGEST);
+        }
+        if (read && (p.equals("/v1/hits") || p.startsWith("/v1/hits/") || p.equals("/v1/rules")
+                || p.equals("/metrics") || p.equals("/v1/misp/status")
+                || p.equals("/ui") || p.startsWith("/ui/"))) {
+            return java.util.Optional.of(Role.READ);
+        }
+        if (method == HttpMethod.POST && p.equals("/v1/rules/test")) {
+            return java.util.Optional.of(Role.READ);
+        }
+        return java.util.Optional.of(Role.ADMIN);
+    }
+
+    /** The roles a presented token carries (empty: unknown token). Every digest is compared, in constant time. */
+    Set<Role> rolesOf(String token) {
+        byte[] presented = sha256(token);
+        EnumSet<Role> roles = EnumSet.noneOf(Role.class);
+        for (Grant g : grants) {
+            if (MessageDigest.isEqual(presented, g.sha256())) {
+                roles.add(g.role());
+            }
+        }
+        if (roles.contains(Role.ADMIN)) {
+            roles.addAll(EnumSet.allOf(Role.class));
+        }
+        return roles;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        HttpMethod method = ctx.request().method();
+        String path = ctx.normalizedPath();
+        var needed = required(method, path);
+        if (needed.isEmpty()) {
+            ctx.next();
+            return;
+        }
+        if (!enabled()) {
+            // no tokens: the server listens on loopback only; refuse anything else in case it is reached anyway
+            SocketAddress remote = ctx.request().remoteAddress();
+            if (remote != null && remote.hostAddress() != null && !isLoopbackAddress(remote.hostAddress())) {
+                Responses.error(ctx, 403, "no API tokens configured: only clients on this host are served");
+                return;
+            }
+            ctx.next();
+            return;
+        }
+        String authorization = ctx.request().getHeader("Authorization");
+        String token = null;
+        boolean basic = false;
+        if (authorization != null) {
+            String a = authorization.strip();
+            if (a.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                token = a.substring(7).strip();
+            } else if (a.regionMatches(true, 0, "Basic ", 0, 6)) {
+                basic = true;
+                token = basicPassword(a.substring(6).strip());
+            }
+        }
+        if (token == null || token.isEmpty()) {
+            challenge(ctx, "an API token is required: send Authorization: Bearer <token>");
+            return;
+        }
+        if (basic && !(method == HttpMethod.GET || method == HttpMethod.HEAD)) {
+            challenge(ctx, "Basic credentials are accepted for GET only; send Authorization: Bearer <token>");
+            return;
+        }
+        Set<Role> roles = rolesOf(token);
+        if (roles.isEmpty()) {
+            LOG.warn("Unknown API token from {} for {} {}", ctx.request().remoteAddress(), method, path);
+            challenge(ctx, "unknown API token");
+            return;
+        }
+        if (!roles.contains(needed.get())) {
+            Responses.error(ctx, 403, method + " " + path + " needs the " + needed.get().id() + " role; this token has "
+                    + roles.stream().map(Role::id).collect(Collectors.joining(", ")));
+            return;
+        }
+        ctx.put("roles", roles);
+        ctx.next();
+    }
+
+    private static boolean isLoopbackAddress(String literal) {
+        try {
+            // a literal address: no name lookup happens
+            return InetAddress.getByName(literal).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** The password of {@code Basic base64(user:password)}, or null when it is not that. */
+    static String basicPassword(String encoded) {
+        try {
+            String decoded = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+            int colon = decoded.indexOf(':');
+            return colon < 0 ? null : decoded.substring(colon + 1);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static void challenge(RoutingContext ctx, String message) {
+        // Basic lets a browser ask for the token once and reuse it for the page's own requests
+        ctx.response().headers()
+                .add("WWW-Authenticate", "Bearer realm=\"" + REALM + "\"")
+                .add("WWW-Authenticate", "Basic realm=\"" + REALM + "\", charset=\"UTF-8\"");
+        Responses.json(ctx, 401, new JsonObject().put("error", message));
+    }
+}

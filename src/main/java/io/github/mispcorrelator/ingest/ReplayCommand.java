@@ -1,0 +1,267 @@
+package io.github.mispcorrelator.ingest;
+
+import io.github.mispcorrelator.Correlation;
+import io.github.mispcorrelator.Correlator;
+import io.github.mispcorrelator.alert.AlertReader;
+import io.github.mispcorrelator.config.CorrelatorConfig;
+import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.misp.FeedSource;
+import io.github.mispcorrelator.misp.MispClient;
+import io.github.mispcorrelator.misp.MispSettings;
+import io.github.mispcorrelator.misp.MispSource;
+import io.github.mispcorrelator.rules.RuleManager;
+import io.github.mispcorrelator.store.Database;
+import io.github.mispcorrelator.store.Origin;
+import io.github.mispcorrelator.store.PostgresHitStore;
+import io.github.mispcorrelator.wazuh.AnalysisdSocket;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code replay FILE...}: a retro-hunt. Re-checks archived alerts ({@code alerts.json}, plain or {@code .gz}) against
+ * today's MISP, for indicators that arrived after the fact. Hits are stored as {@code retro-hunt} hits with the same
+ * idempotency as live ones (replaying twice adds nothing); events go to Wazuh only with {@code --send}.
+ */
+public final class ReplayCommand {
+    static final String USAGE = """
+            usage: java -jar misp-correlator.jar replay [--send] [--socket PATH] [--concurrency N] FILE...
+
+              FILE            an alerts.json (one alert per line), plain or .gz, e.g. /var/ossec/logs/alerts/2025/Aug/*.json.gz
+              --send          also send each hit's event to analysisd (default: store the hits only)
+              --socket PATH   analysisd's socket (default: analysisd_socket of the configuration,
+                              else /var/ossec/queue/sockets/queue)
+              --concurrency N alerts in flight at once (default 64)
+            The database, MISP and rules are those of the configuration (config/correlator.yaml, CORRELATOR_*).
+            Exit status: 0 done (bad lines are reported, not fatal), 1 a file could not be read or start-up failed,
+            2 bad usage.
+            """;
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final boolean terminal;
+
+    public ReplayCommand(PrintStream out, PrintStream err, boolean terminal) {
+        this.out = out;
+        this.err = err;
+        this.terminal = terminal;
+    }
+
+    /** What a replay found. */
+    record Summary(long alerts, long badLines, long indicators, Map<String, Long> hitsByType, long failed) {
+    }
+
+    public int run(List<String> args) {
+        return run(args, null);
+    }
+
+    /** @param given the configuration to use, or null to load it (file and environment) */
+    public int run(List<String> args, CorrelatorConfig given) {
+        boolean send = false;
+        Path socket = null;
+        int concurrency = 64;
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--send" -> send = true;
+                case "--socket", "--concurrency" -> {
+                    if (i + 1 >= args.size()) {
+                        err.println(a + " needs a value\n" + USAGE);
+                        return 2;
+                    }
+                    String v = args.get(++i);
+                    if (a.equals("--socket")) {
+                        socket = Path.of(v);
+                    } else {
+                        try {
+                            concurrency = Integer.parseInt(v);
+                        } catch (NumberFormatException e) {
+                            concurrency = 0;
+                        }
+                        if (concurrency < 1 || concurrency > 4096) {
+                            err.println("--concurrency takes a number from 1 to 4096\n" + USAGE);
+                            return 2;
+                        }
+                    }
+                }
+                case "-h", "--help" -> {
+                    out.print(USAGE);
+                    return 0;
+                }
+                default -> {
+                    if (a.startsWith("--")) {
+                        err.println("unknown option " + a + "\n" + USAGE);
+                        return 2;
+                    }
+                    files.add(Path.of(a));
+                }
+            }
+        }
+        if (files.isEmpty()) {
+            err.print(USAGE);
+            return 2;
+        }
+        for (Path f : files) {
+            if (!Files.isReadable(f)) {
+                err.println("cannot read " + f);
+                return 1;
+            }
+        }
+        CorrelatorConfig config = given != null ? given : CorrelatorConfig.load();
+        if (send && socket == null) {
+            socket = config.find(CorrelatorConfig.ANALYSISD_SOCKET).orElse(Path.of("/var/ossec/queue/sockets/queue"));
+        }
+        Vertx vertx = Vertx.vertx();
+        try (Database db = Database.open(config);
+             RuleManager rules = new RuleManager(config.get(CorrelatorConfig.DRL_DIR), vertx);
+             AnalysisdSocket analysisd = send ? AnalysisdSocket.open(socket) : null) {
+            MispSettings settings = MispSettings.from(config);
+            MispSource misp = settings.url() != null ? new MispClient(vertx, settings)
+                    : FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), settings);
+            Correlator correlator = new Correlator(rules, misp,
+                    new PostgresHitStore(db.dataSource(), vertx.createSharedWorkerExecutor("replay-jdbc", db.poolSize())));
+            out.println("Retro-hunt with rules " + rules.get().version() + " against " + misp.name()
+                    + (send ? ", sending events to " + socket : ", storing hits only (no --send)"));
+            Summary s = replay(files, correlator, analysisd, concurrency);
+            printSummary(s);
+            return 0;
+        } catch (IOException e) {
+            err.println("replay stopped: " + e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("replay cannot run: " + e.getMessage());
+            return 1;
+        } finally {
+            vertx.close();
+        }
+    }
+
+    Summary replay(List<Path> files, Correlator correlator, AnalysisdSocket analysisd, int concurrency) throws IOException {
+        long totalBytes = 0;
+        for (Path f : files) {
+            totalBytes += Files.size(f);
+        }
+        Semaphore inFlight = new Semaphore(concurrency);
+        AtomicLong alerts = new AtomicLong();
+        AtomicLong bad = new AtomicLong();
+        AtomicLong indicators = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicLong done = new AtomicLong();
+        Map<String, Long> hitsByType = new ConcurrentHashMap<>();
+        Progress progress = new Progress(totalBytes);
+        long bytesBefore = 0;
+        for (Path f : files) {
+            long base = bytesBefore;
+            AlertReader.read(f, alert -> {
+                inFlight.acquireUninterruptibly();
+                alerts.incrementAndGet();
+                correlator.process(alert, Origin.RETRO_HUNT)
+                        .compose(c -> send(analysisd, c).map(c))
+                        .onComplete(ar -> {
+                            if (ar.succeeded()) {
+                                Correlation c = ar.result();
+                                indicators.addAndGet(c.indicators().size());
+                                for (Hit h : c.hits()) {
+                                    hitsByType.merge(h.getType(), 1L, Long::sum);
+                                }
+                            } else {
+                                failed.incrementAndGet();
+                                err.println("\nalert " + alert.getId() + " failed: " + ar.cause().getMessage());
+                            }
+                            done.incrementAndGet();
+                            inFlight.release();
+                        });
+            }, badLine -> {
+                bad.incrementAndGet();
+                err.println((terminal ? "\n" : "") + "bad line " + badLine);
+            }, n -> progress.update(base + n, done.get()));
+            bytesBefore += Files.size(f);
+        }
+        inFlight.acquireUninterruptibly(concurrency);
+        progress.finish(done.get());
+        return new Summary(alerts.get(), bad.get(), indicators.get(), new TreeMap<>(hitsByType), failed.get());
+    }
+
+    private Future<Void> send(AnalysisdSocket analysisd, Correlation c) {
+        if (analysisd == null) {
+            return Future.succeededFuture();
+        }
+        List<Future<Void>> sent = new ArrayList<>();
+        for (JsonObject e : c.events()) {
+            sent.add(analysisd.send(c.alert(), e));
+        }
+        return Future.all(sent).mapEmpty();
+    }
+
+    /** A bar with alerts/s and ETA on a terminal; a line every 5 s otherwise (logs, CI). */
+    private final class Progress {
+        private final long totalBytes;
+        private final long started = System.nanoTime();
+        private long lastPrint;
+
+        Progress(long totalBytes) {
+            this.totalBytes = Math.max(1, totalBytes);
+        }
+
+        synchronized void update(long bytes, long alertsDone) {
+            long now = System.nanoTime();
+            long every = terminal ? 200_000_000L : 5_000_000_000L;
+            if (now - lastPrint < every) {
+                return;
+            }
+            lastPrint = now;
+            double seconds = Math.max(0.001, (now - started) / 1e9);
+            double fraction = Math.min(1.0, (double) bytes / totalBytes);
+            long rate = Math.round(alertsDone / seconds);
+            long eta = fraction > 0 ? Math.round(seconds / fraction - seconds) : -1;
+            if (terminal) {
+                int width = 30;
+                int filled = (int) Math.round(fraction * width);
+                out.printf(Locale.ROOT, "\r[%s%s] %5.1f%%  %,d alerts  %,d alerts/s  ETA %s   ",
+                        "#".repeat(filled), " ".repeat(width - filled), fraction * 100, alertsDone, rate, duration(eta));
+            } else {
+                out.printf(Locale.ROOT, "progress: %.1f%% of input, %d alerts, %d alerts/s, ETA %s%n",
+                        fraction * 100, alertsDone, rate, duration(eta));
+            }
+        }
+
+        synchronized void finish(long alertsDone) {
+            double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
+            if (terminal) {
+                out.println();
+            }
+            out.printf(Locale.ROOT, "done: %d alerts in %.1f s (%d alerts/s)%n", alertsDone, seconds,
+                    Math.round(alertsDone / seconds));
+        }
+
+        private String duration(long s) {
+            return s < 0 ? "?" : s >= 3600 ? (s / 3600) + "h" + (s % 3600 / 60) + "m" : s >= 60 ? (s / 60) + "m" + (s % 60) + "s" : s + "s";
+        }
+    }
+
+    private void printSummary(Summary s) {
+        out.println("Retro-hunt summary");
+        out.printf("  alerts read      %d%n", s.alerts());
+        out.printf("  bad lines        %d%n", s.badLines());
+        out.printf("  failed alerts    %d%n", s.failed());
+        out.printf("  indicators       %d%n", s.indicators());
+        long total = s.hitsByType().values().stream().mapToLong(Long::longValue).sum();
+        out.printf("  hits             %d%n", total);
+        s.hitsByType().forEach((type, n) -> out.printf("    %-8s       %d%n", type, n));
+    }
+}

@@ -1,0 +1,59 @@
+package io.github.mispcorrelator.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Optional;
+
+/** Where the tailer resumes: one row per followed file, in PostgreSQL with the hits, off the event loop. */
+public final class TailOffsets {
+    public record Offset(String fileKey, long position) {
+    }
+
+    private static final String SELECT = "SELECT file_key, position FROM tail_offsets WHERE path = ?";
+    private static final String UPSERT = """
+            INSERT INTO tail_offsets (path, file_key, position, updated_at) VALUES (?, ?, ?, now())
+            ON CONFLICT (path) DO UPDATE SET file_key = EXCLUDED.file_key, position = EXCLUDED.position,
+                                             updated_at = now()
+            """;
+
+    private final DataSource dataSource;
+    private final WorkerExecutor jdbc;
+
+    public TailOffsets(DataSource dataSource, WorkerExecutor jdbc) {
+        this.dataSource = dataSource;
+        this.jdbc = jdbc;
+    }
+
+    public Future<Optional<Offset>> load(String path) {
+        return jdbc.executeBlocking(() -> {
+            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SELECT)) {
+                ps.setString(1, path);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new Offset(rs.getString(1), rs.getLong(2))) : Optional.<Offset>empty();
+                }
+            } catch (SQLException e) {
+                throw PostgresHitStore.translate(e);
+            }
+        }, false);
+    }
+
+    public Future<Void> save(String path, Offset offset) {
+        return jdbc.executeBlocking(() -> {
+            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(UPSERT)) {
+                ps.setString(1, path);
+                ps.setString(2, offset.fileKey());
+                ps.setLong(3, offset.position());
+                ps.executeUpdate();
+                return null;
+            } catch (SQLException e) {
+                throw PostgresHitStore.translate(e);
+            }
+        }, false);
+    }
+}
