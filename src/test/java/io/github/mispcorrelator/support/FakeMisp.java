@@ -88,6 +88,9 @@ public final class FakeMisp implements AutoCloseable {
      */
     public void answerWithAttributes(List<JsonObject> attributes) {
         script.set(r -> {
+            if (r.path().equals("/servers/getVersion.json")) {
+                return Answer.json(200, "{\"version\":\"2.5.1\",\"perm_sync\":false}");
+            }
             if (!r.path().equals("/attributes/restSearch")) {
                 return Answer.json(404, "{\"name\":\"Not Found\",\"message\":\"Not Found\",\"url\":\"" + r.path() + "\"}");
             }
@@ -106,6 +109,18 @@ public final class FakeMisp implements AutoCloseable {
 
     public List<Request> requests() {
         return List.copyOf(requests);
+    }
+
+    /** restSearch requests only (not breaker probes). */
+    public List<Request> searches() {
+        return requests.stream().filter(r -> r.path().equals("/attributes/restSearch")).toList();
+    }
+
+    /** A restSearch attribute of a threat-level-2 event, as MISP returns it with includeContext. */
+    public static JsonObject attribute(String uuid, String type, String value) {
+        return new JsonObject().put("id", "1").put("event_id", "7").put("uuid", uuid).put("type", type)
+                .put("category", "Network activity").put("to_ids", true).put("timestamp", "1756800000").put("value", value)
+                .put("Event", new JsonObject().put("id", "7").put("uuid", "e7").put("info", "test event").put("threat_level_id", "2"));
     }
 
     public void reset() {
