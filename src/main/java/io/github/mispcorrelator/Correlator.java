@@ -30,6 +30,13 @@ public final class Correlator {
     private final HitStore store;
 
     private final RecheckQueue recheck;
+    private volatile java.util.function.Consumer<List<Hit>> onStored = hits -> { };
+
+    /** Called with the hits of each alert once they are committed (e.g. to report sightings); must not block. */
+    public Correlator onHitsStored(java.util.function.Consumer<List<Hit>> listener) {
+        this.onStored = listener;
+        return this;
+    }
 
     public Correlator(Supplier<RuleSet> rules, MispSource misp, HitStore store) {
         this(rules, misp, store, null);
@@ -96,6 +103,9 @@ public final class Correlator {
                 return Future.succeededFuture(c);
             }
             Future<Void> saved = store.save(alert, hits, version, origin);
+            if (!hits.isEmpty()) {
+                saved = saved.onSuccess(v -> onStored.accept(hits));
+            }
             if (recheck != null && !result.errors().isEmpty()) {
                 // the hits MISP did answer are stored; the rest waits for MISP to come back
                 String reason = result.errors().values().iterator().next();

@@ -19,6 +19,7 @@ import io.github.mispcorrelator.metrics.Metrics;
 import io.github.mispcorrelator.misp.LookupService;
 import io.github.mispcorrelator.misp.LookupSettings;
 import io.github.mispcorrelator.misp.MultiMispSource;
+import io.github.mispcorrelator.misp.SightingReporter;
 import io.github.mispcorrelator.store.RecheckQueue;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,7 @@ public final class CorrelatorService implements AutoCloseable {
     private AlertsTail tail;
     private Rechecker rechecker;
     private Metrics metrics;
+    private SightingReporter sightings;
     private AnalysisdSocket analysisd;
     private Audit audit;
 
@@ -96,6 +98,10 @@ public final class CorrelatorService implements AutoCloseable {
             });
             RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX));
             Correlator correlator = new Correlator(rules, misp, store, recheckQueue);
+            SightingReporter sightings = sightings(vertx, config, metrics);
+            if (sightings != null) {
+                correlator.onHitsStored(sightings::report);
+            }
             // partitions and retention, and the hits API: see README, Auditing
             Audit audit = Audit.start(vertx, database.dataSource(), database.poolSize(),
                     config.get(CorrelatorConfig.RETENTION_DAYS));
@@ -120,6 +126,7 @@ public final class CorrelatorService implements AutoCloseable {
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
             service.metrics = metrics;
+            service.sightings = sightings;
             try {
                 service.startTail(config, correlator);
                 service.rechecker = new Rechecker(vertx, recheckQueue, correlator, misp, service.analysisd,
@@ -180,6 +187,25 @@ public final class CorrelatorService implements AutoCloseable {
                     metrics.registry(), onRecovery));
         }
         return sources.size() == 1 ? sources.get(0) : new MultiMispSource(sources);
+    }
+
+    /** Sightings to each configured MISP, when {@code MISP_SIGHTINGS} is on. */
+    static SightingReporter sightings(Vertx vertx, CorrelatorConfig config, Metrics metrics) {
+        String urls = config.get(CorrelatorConfig.MISP_URL);
+        if (!config.get(CorrelatorConfig.MISP_SIGHTINGS) || urls == null) {
+            return null;
+        }
+        String[] url = urls.split(",");
+        String keyList = config.get(CorrelatorConfig.MISP_KEY);
+        String[] keys = keyList == null ? new String[0] : keyList.split(",");
+        java.util.Map<String, MispSettings> instances = new java.util.HashMap<>();
+        for (int i = 0; i < url.length; i++) {
+            String key = keys.length == 0 ? null : keys.length == 1 ? keys[0].strip() : keys[i].strip();
+            // MispClient names its instance by URL: the attribute's instance finds its MISP again
+            instances.put(url[i], MispSettings.from(config, url[i], key));
+        }
+        return new SightingReporter(vertx, instances, config.get(CorrelatorConfig.MISP_SIGHTINGS_SOURCE),
+                config.get(CorrelatorConfig.MISP_SIGHTINGS_INTERVAL), metrics.registry());
     }
 
     /** Tail ingest, when {@code TAIL_FILE} is set: follow alerts.json and send events to analysisd. */

@@ -83,6 +83,12 @@ public final class CorrelatorConfig {
             Parsers.longBetween(0, 100_000_000), "Alerts kept for a re-check while MISP fails; beyond, the oldest are dropped.");
     public static final ConfigKey<Duration> MISP_RECHECK_INTERVAL = new ConfigKey<>("MISP_RECHECK_INTERVAL", "30s",
             Parsers.DURATION_PARSER, "How often waiting alerts are re-checked (also right after MISP recovers).");
+    public static final ConfigKey<Boolean> MISP_SIGHTINGS = new ConfigKey<>("MISP_SIGHTINGS", "false", Parsers.BOOLEAN,
+            "Report each hit to the MISP that matched as a sighting (POST /sightings/add), batched.");
+    public static final ConfigKey<String> MISP_SIGHTINGS_SOURCE = new ConfigKey<>("MISP_SIGHTINGS_SOURCE",
+            "wazuh:misp-correlator", Parsers.TEXT, "The sighting's source as MISP shows it.");
+    public static final ConfigKey<Duration> MISP_SIGHTINGS_INTERVAL = new ConfigKey<>("MISP_SIGHTINGS_INTERVAL", "5s",
+            Parsers.DURATION_PARSER, "How often collected sightings are sent.");
     public static final ConfigKey<Path> FEED_DIR = new ConfigKey<>("FEED_DIR", "config/demo-feed", Parsers.EXISTING_DIR,
             "MISP feed directory (manifest.json + one event file per event) used when MISP_URL is unset.");
     public static final ConfigKey<String> DB_URL = new ConfigKey<>("DB_URL", null, Parsers.JDBC_URL,
@@ -130,7 +136,8 @@ public final class CorrelatorConfig {
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
             MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
-            MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
+            MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, MISP_SIGHTINGS,
+            MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE,
             INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
 
