@@ -2,7 +2,8 @@
 // Plain DOM, no framework. Every value from a hit is set as text, never as HTML: alerts carry attacker-chosen strings.
 'use strict';
 
-const API = '../v1/hits';
+// absolute, from the page's own address minus any user:password@ a browser may have been given
+const API = location.origin + location.pathname.replace(/ui\/[^/]*$/, '') + 'v1/hits';
 const FILTERS = ['from', 'to', 'indicator', 'indicator_type', 'agent_id', 'agent_name', 'misp_event_id',
   'misp_event_uuid', 'rule_id', 'min_severity', 'ruleset_version', 'origin'];
 const SVG = 'http://www.w3.org/2000/svg';
@@ -73,7 +74,7 @@ function addRow(hit) {
   value.appendChild(type);
   value.appendChild(document.createTextNode(hit.indicator_value));
   const event = cell(tr, '');
-  const label = '#' + hit.misp_event_id + (hit.misp_event_info ? ' ' + hit.misp_event_info : '');
+  const label = (hit.misp_event_id ? '#' + hit.misp_event_id + ' ' : '') + (hit.misp_event_info || hit.misp_event_uuid);
   const url = safeUrl(hit.misp_event_url);
   if (url) {
     const a = document.createElement('a');
@@ -85,7 +86,7 @@ function addRow(hit) {
     event.appendChild(a);
   } else {
     event.textContent = label;
-    event.title = hit.misp_instance || '';
+    event.title = (hit.misp_instance || '') + ' ' + (hit.misp_event_uuid || '');
   }
   cell(tr, hit.severity, 'sev');
   cell(tr, hit.origin);

@@ -6,6 +6,8 @@ import io.github.mispcorrelator.http.AccessControl;
 import io.github.mispcorrelator.http.HttpApi;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
+import io.github.mispcorrelator.misp.MispMirror;
+import io.github.mispcorrelator.store.MirrorStore;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
@@ -90,7 +92,8 @@ public final class CorrelatorService implements AutoCloseable {
             HitStore store = new PostgresHitStore(database.dataSource(), jdbc);
             Metrics metrics = new Metrics();
             AtomicReference<Rechecker> rechecker = new AtomicReference<>();
-            MispSource misp = mispSource(vertx, config, metrics, () -> {
+            List<MispMirror> mirrors = new ArrayList<>();
+            MispSource misp = mispSource(vertx, config, metrics, new MirrorStore(database.dataSource(), jdbc), mirrors, () -> {
                 Rechecker r = rechecker.get();
                 if (r != null) {
                     r.trigger();
@@ -111,7 +114,8 @@ public final class CorrelatorService implements AutoCloseable {
                     correlator, rules, store)
                     .secured(accessControl(config), tls)
                     .withHits(audit.hitsApi())
-                    .withMetrics(metrics);
+                    .withMetrics(metrics)
+                    .withMispStatus(() -> MispMirror.status(misp, mirrors));
             try {
                 vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
             } catch (Exception e) {
@@ -123,6 +127,7 @@ public final class CorrelatorService implements AutoCloseable {
             if (config.get(CorrelatorConfig.DRL_WATCH)) {
                 rules.watch(config.get(CorrelatorConfig.DRL_RELOAD_DEBOUNCE));
             }
+            mirrors.forEach(MispMirror::start);
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
             service.metrics = metrics;
@@ -163,10 +168,12 @@ public final class CorrelatorService implements AutoCloseable {
     }
 
     /**
-     * Where indicators are looked up: each configured MISP behind the lookup layer (cache, batching, breaker),
-     * several asked together, or the feed directory when no MISP is configured.
+     * Where indicators are looked up: each configured MISP behind the lookup layer (cache, batching, breaker) or,
+     * with {@code MISP_MIRROR}, its local mirror (added to {@code mirrors}, started by the caller); several asked
+     * together, or the feed directory when no MISP is configured.
      */
-    static MispSource mispSource(Vertx vertx, CorrelatorConfig config, Metrics metrics, Runnable onRecovery) {
+    static MispSource mispSource(Vertx vertx, CorrelatorConfig config, Metrics metrics, MirrorStore mirrorStore,
+                                 List<MispMirror> mirrors, Runnable onRecovery) {
         String urls = config.get(CorrelatorConfig.MISP_URL);
         if (urls == null) {
             return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config));
@@ -183,8 +190,17 @@ public final class CorrelatorService implements AutoCloseable {
         for (int i = 0; i < url.length; i++) {
             String key = keys.length == 0 ? null : keys.length == 1 ? keys[0].strip() : keys[i].strip();
             MispSettings settings = MispSettings.from(config, url[i], key);
-            sources.add(new LookupService(vertx, new MispClient(vertx, settings), settings, lookup,
-                    metrics.registry(), onRecovery));
+            MispClient client = new MispClient(vertx, settings);
+            LookupService live = new LookupService(vertx, client, settings, lookup, metrics.registry(), onRecovery);
+            if (config.get(CorrelatorConfig.MISP_MIRROR)) {
+                // MISP_MIRROR: answered from the local mirror once it is loaded, by live MISP until then
+                MispMirror mirror = new MispMirror(vertx, client, settings, MispMirror.Settings.from(config), mirrorStore,
+                        live, metrics.registry(), onRecovery);
+                mirrors.add(mirror);
+                sources.add(mirror);
+            } else {
+                sources.add(live);
+            }
         }
         return sources.size() == 1 ? sources.get(0) : new MultiMispSource(sources);
     }

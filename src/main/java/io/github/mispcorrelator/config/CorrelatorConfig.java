@@ -89,6 +89,16 @@ public final class CorrelatorConfig {
             "wazuh:misp-correlator", Parsers.TEXT, "The sighting's source as MISP shows it.");
     public static final ConfigKey<Duration> MISP_SIGHTINGS_INTERVAL = new ConfigKey<>("MISP_SIGHTINGS_INTERVAL", "5s",
             Parsers.DURATION_PARSER, "How often collected sightings are sent.");
+    public static final ConfigKey<Boolean> MISP_MIRROR = new ConfigKey<>("MISP_MIRROR", "false", Parsers.BOOLEAN,
+            "Keep a local mirror of each MISP's detection attributes (in memory and PostgreSQL): lookups make no network call.");
+    public static final ConfigKey<Duration> MISP_MIRROR_INTERVAL = new ConfigKey<>("MISP_MIRROR_INTERVAL", "5m",
+            Parsers.DURATION_PARSER, "How often the mirror pulls the attributes that changed since its last pull.");
+    public static final ConfigKey<Duration> MISP_MIRROR_REBUILD = new ConfigKey<>("MISP_MIRROR_REBUILD", "24h", Parsers.AGE,
+            "How often the mirror pulls everything again (deletions and unpublishing move no timestamp).");
+    public static final ConfigKey<Integer> MISP_MIRROR_PAGE = new ConfigKey<>("MISP_MIRROR_PAGE", "5000",
+            Parsers.intBetween(10, 100_000), "Attributes per restSearch page when the mirror pulls.");
+    public static final ConfigKey<Duration> MISP_MIRROR_TIMEOUT = new ConfigKey<>("MISP_MIRROR_TIMEOUT", "2m",
+            Parsers.DURATION_PARSER, "Longest wait for one page of a mirror pull.");
     public static final ConfigKey<Path> FEED_DIR = new ConfigKey<>("FEED_DIR", "config/demo-feed", Parsers.EXISTING_DIR,
             "MISP feed directory (manifest.json + one event file per event) used when MISP_URL is unset.");
     public static final ConfigKey<String> DB_URL = new ConfigKey<>("DB_URL", null, Parsers.JDBC_URL,
@@ -137,7 +147,8 @@ public final class CorrelatorConfig {
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
             MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
             MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, MISP_SIGHTINGS,
-            MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
+            MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
+            FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE,
             INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
 

@@ -46,6 +46,7 @@ public final class HttpApi extends VerticleBase {
     private HitsApi hitsApi;
     private HttpServer server;
     private Metrics metrics;
+    private java.util.function.Supplier<JsonObject> mispStatus;
 
     public HttpApi(String host, int port, long bodyLimit, long batchBodyLimit, Correlator correlator, RuleManager rules,
                    HitStore store) {
@@ -72,6 +73,12 @@ public final class HttpApi extends VerticleBase {
     /** Prometheus text at {@code GET /metrics}; call before deploying. */
     public HttpApi withMetrics(Metrics metrics) {
         this.metrics = metrics;
+        return this;
+    }
+
+    /** {@code GET /v1/misp/status}: how lookups are answered, the local mirror's state and progress; call before deploying. */
+    public HttpApi withMispStatus(java.util.function.Supplier<JsonObject> mispStatus) {
+        this.mispStatus = mispStatus;
         return this;
     }
 
@@ -118,6 +125,9 @@ public final class HttpApi extends VerticleBase {
             router.get("/metrics").handler(ctx -> ctx.response()
                     .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                     .end(metrics.scrape()));
+        }
+        if (mispStatus != null) {
+            router.get("/v1/misp/status").handler(ctx -> Responses.json(ctx, 200, mispStatus.get()));
         }
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "UP")));
         router.get("/health/ready").handler(this::ready);

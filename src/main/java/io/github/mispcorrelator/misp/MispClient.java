@@ -82,6 +82,29 @@ public final class MispClient implements MispSource {
                 .compose(this::answer);
     }
 
+    /**
+     * One page of a {@code POST /attributes/restSearch} with the given body (the local mirror's bulk pull: no
+     * {@code value}, with {@code page} and {@code limit}). Answers MISP's raw 200 body, to be parsed off the event
+     * loop; fails with {@link MispException} as {@link #search} does.
+     */
+    public Future<Buffer> searchPage(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
+        long timeoutMs = Math.max(1, timeout.toMillis());
+        var request = client.postAbs(searchUrl)
+                .timeout(timeoutMs)
+                .putHeader(HttpHeaders.ACCEPT.toString(), "application/json")
+                .putHeader(HttpHeaders.CONTENT_TYPE.toString(), "application/json");
+        if (settings.key() != null) {
+            request.putHeader(HttpHeaders.AUTHORIZATION.toString(), settings.key());
+        }
+        return request.sendJsonObject(body)
+                .timeout(timeoutMs + 50, TimeUnit.MILLISECONDS)
+                .recover(failure -> Future.failedFuture(describe(failure, timeoutMs)))
+                .compose(response -> response.statusCode() == 200
+                        ? Future.succeededFuture(response.body() == null ? Buffer.buffer() : response.body())
+                        : Future.failedFuture(statusError(response.statusCode(), response.body(),
+                        response.getHeader("Retry-After"), response.getHeader("X-Rate-Limit-Reset"))));
+    }
+
     /** {@code GET /servers/getVersion.json}: whether MISP answers again, and accepts our key (circuit breaker probe). */
     public Future<Boolean> probe() {
         var request = client.getAbs(settings.url() + "/servers/getVersion.json")

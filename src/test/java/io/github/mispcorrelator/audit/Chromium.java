@@ -17,26 +17,31 @@ import java.util.concurrent.TimeUnit;
  * Debian's headless Chromium, driven from a test: the DOM after the page's scripts ran, or a screenshot. Tests that
  * use it are skipped where it is not installed ({@code apt-get install chromium}; .ci/run installs it).
  */
-final class Chromium {
-    static final Path BINARY = Path.of("/usr/bin/chromium");
+public final class Chromium {
+    public static final Path BINARY = Path.of("/usr/bin/chromium");
 
     private Chromium() {
     }
 
-    static void assumeInstalled() {
+    public static void assumeInstalled() {
         Assumptions.assumeTrue(Files.isExecutable(BINARY), "headless Chromium not installed at " + BINARY);
     }
 
-    /** The DOM once the page's scripts and requests have settled. */
-    static String dumpDom(String url) throws Exception {
+    /**
+     * The DOM once the page's scripts and requests have settled.
+     *
+     * @param extra more flags, e.g. {@code --ignore-certificate-errors} for a test certificate
+     */
+    public static String dumpDom(String url, String... extra) throws Exception {
         Path dir = Fixtures.workDir("chromium");
         List<String> args = flags(dir);
+        args.addAll(List.of(extra));
         args.add("--dump-dom");
         args.add(url);
         return new String(run(args, dir), StandardCharsets.UTF_8);
     }
 
-    static BufferedImage screenshot(String url, Path png) throws Exception {
+    public static BufferedImage screenshot(String url, Path png) throws Exception {
         Path dir = Fixtures.workDir("chromium");
         List<String> args = flags(dir);
         args.add("--screenshot=" + png.toAbsolutePath());
@@ -73,7 +78,7 @@ final class Chromium {
     }
 
     /** Pixels of exactly this colour in the image. */
-    static int count(BufferedImage image, int rgb) {
+    public static int count(BufferedImage image, int rgb) {
         int n = 0;
         for (int y = 0; y < image.getHeight(); y++) {
             for (int x = 0; x < image.getWidth(); x++) {

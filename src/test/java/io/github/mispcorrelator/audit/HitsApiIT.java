@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class HitsApiIT {
     static final int GENERATED = 6_000;
-    static final int BIG_EXPORT = 120_000;
+    static final int BIG_EXPORT = 60_000;
     static ScratchDatabase db;
     static ServiceUnderTest app;
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

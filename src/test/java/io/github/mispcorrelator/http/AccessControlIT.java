@@ -185,6 +185,19 @@ class AccessControlIT {
         assertThat(call("POST", "/v1/alerts", basic(INGEST), sample()).statusCode()).isEqualTo(401);
     }
 
+    /** The page in a browser given the read token as password: it loads, and its own requests are let in too. */
+    @Test
+    void aBrowserWithTheReadTokenSeesThePage() throws Exception {
+        io.github.mispcorrelator.audit.Chromium.assumeInstalled();
+        String dom = io.github.mispcorrelator.audit.Chromium.dumpDom("https://auditor:" + READ + "@localhost:"
+                + app.service().httpPort() + "/ui/", "--ignore-certificate-errors");
+        assertThat(dom).contains("<table id=\"hits\"").containsPattern("<p id=\"error\" class=\"error\" hidden=\"\"")
+                .contains("https://localhost:" + app.service().httpPort() + "/v1/hits?format=csv");
+        String refused = io.github.mispcorrelator.audit.Chromium.dumpDom("https://auditor:" + INGEST + "@localhost:"
+                + app.service().httpPort() + "/ui/", "--ignore-certificate-errors");
+        assertThat(refused).doesNotContain("<table id=\"hits\"").contains("needs the read role");
+    }
+
     @Test
     void plainHttpGetsNothing() {
         HttpClient plain = HttpClient.newHttpClient();

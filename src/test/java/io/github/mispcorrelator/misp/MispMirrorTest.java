@@ -1,0 +1,126 @@
+package io.github.mispcorrelator.misp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.support.Fixtures;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The mirror's pull bodies against MISP's API description, its string sharing, and its two-part index. */
+class MispMirrorTest {
+
+    static MispAttribute attribute(String uuid, String value, String eventInfo) {
+        return new MispAttribute("1", uuid, "7", new String("e7"), new String(eventInfo), new String("ip-dst"),
+                new String("Network activity"), value, true, 2, List.of(new String("tlp:green")), 1_700_000_000L,
+                new String("https://misp.example.org"));
+    }
+
+    static Indicator ip(String v) {
+        return new Indicator(IndicatorType.IP, v, "f", "r");
+    }
+
+    @Test
+    void pullBodiesMatchMispsOwnOpenApiSpec() throws Exception {
+        Path spec = Fixtures.sharedData("misp/openapi.yaml");
+        JsonNode schemas = new ObjectMapper(new YAMLFactory()).readTree(spec.toFile()).path("components").path("schemas");
+        JsonNode props = schemas.path("AttributeRestSearchFilter").path("properties");
+        Set<String> mispTypes = new HashSet<>();
+        schemas.path("AttributeType").path("enum").forEach(t -> mispTypes.add(t.asText()));
+
+        JsonObject base = MispMirror.pullBody(new MispSettings("http://m", "k", true, Duration.ofSeconds(1), true, true,
+                true, AttributeFilter.NONE)).put("page", 1).put("limit", 5000);
+        List<JsonObject> bodies = List.of(base,
+                base.copy().put("timestamp", "1756800000"),
+                base.copy().put("publish_timestamp", "1756800000"),
+                base.copy().put("uuid", new JsonArray().add("5f1c2a3e-0000-4000-8000-000000000001")));
+        for (JsonObject body : bodies) {
+            for (String key : body.fieldNames()) {
+                assertThat(props.has(key)).as("restSearch has no parameter '%s'", key).isTrue();
+                String declared = typeOf(props.get(key), schemas);
+                Object v = body.getValue(key);
+                if (v instanceof JsonArray list && Set.of("type", "uuid").contains(key)) {
+                    // a known error of the spec: these take lists too
+                    assertThat(list).allSatisfy(e -> assertThat(e).isInstanceOf(String.class));
+                    continue;
+                }
+                switch (declared) {
+                    case "boolean" -> assertThat(v).as(key).isInstanceOf(Boolean.class);
+                    case "integer" -> assertThat(v).as(key).isInstanceOf(Integer.class);
+                    case "string" -> assertThat(v).as(key).isInstanceOf(String.class);
+                    default -> { }
+                }
+            }
+            assertThat(body.containsKey("value")).isFalse();
+        }
+        assertThat(base.getJsonArray("type").getList()).allSatisfy(t -> assertThat(mispTypes).contains((String) t));
+        assertThat(base.getBoolean("to_ids")).isTrue();
+        assertThat(base.getBoolean("published")).isTrue();
+        assertThat(base.getBoolean("enforceWarninglist")).isTrue();
+    }
+
+    private static String typeOf(JsonNode node, JsonNode schemas) {
+        JsonNode n = node;
+        for (int i = 0; i < 5 && n.has("$ref"); i++) {
+            String ref = n.get("$ref").asText();
+            n = schemas.path(ref.substring(ref.lastIndexOf('/') + 1));
+        }
+        return n.has("type") ? n.get("type").asText() : "any";
+    }
+
+    @Test
+    void pullBodiesAskForWhatTheSettingsSay() {
+        JsonObject all = MispMirror.pullBody(new MispSettings("http://m", null, true, Duration.ofSeconds(1), false, false));
+        assertThat(all.containsKey("to_ids")).isFalse();
+        assertThat(all.containsKey("published")).isFalse();
+        assertThat(all.containsKey("enforceWarninglist")).isFalse();
+        assertThat(all.getBoolean("includeContext")).isTrue();
+        assertThat(all.getBoolean("includeEventTags")).isTrue();
+        for (IndicatorType t : IndicatorType.values()) {
+            assertThat(all.getJsonArray("type").getList()).containsAll(t.mispTypes());
+        }
+    }
+
+    @Test
+    void attributesOfOneEventShareTheirStrings() {
+        Map<Object, Object> pool = new HashMap<>();
+        MispAttribute a = MispMirror.compact(attribute("u1", "81.2.69.1", "event info"), pool);
+        MispAttribute b = MispMirror.compact(attribute("u2", "81.2.69.2", "event info"), pool);
+        assertThat(b.eventInfo()).isSameAs(a.eventInfo());
+        assertThat(b.eventUuid()).isSameAs(a.eventUuid());
+        assertThat(b.type()).isSameAs(a.type());
+        assertThat(b.tags()).isSameAs(a.tags());
+        assertThat(b.instance()).isSameAs(a.instance());
+        assertThat(b).isEqualTo(attribute("u2", "81.2.69.2", "event info"));
+        assertThat(MispMirror.compact(b, pool)).as("already shared: the same object").isSameAs(b);
+    }
+
+    @Test
+    void changesIndexedApartReplaceTheirOldVersions() {
+        Map<String, MispAttribute> held = new HashMap<>();
+        held.put("u1", attribute("u1", "81.2.69.1", "i"));
+        held.put("u2", attribute("u2", "81.2.69.2", "i"));
+        FeedSource base = MispMirror.index("m", held);
+        MispAttribute moved = attribute("u1", "81.2.69.9", "i");
+        MispAttribute added = attribute("u3", "81.2.69.2", "i");
+        MispMirror.View view = new MispMirror.View(base, FeedSource.of("m", List.of(moved, added)), Set.of("u1", "u3"), 3);
+
+        Map<Indicator, List<MispAttribute>> found = view.matches(List.of(ip("81.2.69.1"), ip("81.2.69.2"), ip("81.2.69.9")));
+        assertThat(found).doesNotContainKey(ip("81.2.69.1"));
+        assertThat(found.get(ip("81.2.69.2"))).extracting(MispAttribute::uuid).containsExactly("u2", "u3");
+        assertThat(found.get(ip("81.2.69.9"))).extracting(MispAttribute::uuid).containsExactly("u1");
+    }
+}
