@@ -174,22 +174,13 @@ public final class CorrelatorService implements AutoCloseable {
      */
     static MispSource mispSource(Vertx vertx, CorrelatorConfig config, Metrics metrics, MirrorStore mirrorStore,
                                  List<MispMirror> mirrors, Runnable onRecovery) {
-        String urls = config.get(CorrelatorConfig.MISP_URL);
-        if (urls == null) {
+        List<MispSettings> instances = mispInstances(config);
+        if (instances.isEmpty()) {
             return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config));
-        }
-        String[] url = urls.split(",");
-        String keyList = config.get(CorrelatorConfig.MISP_KEY);
-        String[] keys = keyList == null ? new String[0] : keyList.split(",");
-        if (keys.length > 1 && keys.length != url.length) {
-            throw new IllegalArgumentException("CORRELATOR_MISP_KEY: " + keys.length + " keys for " + url.length
-                    + " MISP URLs; give one key, or one per URL in the same order");
         }
         LookupSettings lookup = LookupSettings.from(config);
         List<MispSource> sources = new ArrayList<>();
-        for (int i = 0; i < url.length; i++) {
-            String key = keys.length == 0 ? null : keys.length == 1 ? keys[0].strip() : keys[i].strip();
-            MispSettings settings = MispSettings.from(config, url[i], key);
+        for (MispSettings settings : instances) {
             MispClient client = new MispClient(vertx, settings);
             LookupService live = new LookupService(vertx, client, settings, lookup, metrics.registry(), onRecovery);
             if (config.get(CorrelatorConfig.MISP_MIRROR)) {
@@ -205,21 +196,39 @@ public final class CorrelatorService implements AutoCloseable {
         return sources.size() == 1 ? sources.get(0) : new MultiMispSource(sources);
     }
 
-    /** Sightings to each configured MISP, when {@code MISP_SIGHTINGS} is on. */
-    static SightingReporter sightings(Vertx vertx, CorrelatorConfig config, Metrics metrics) {
+    /**
+     * The configured MISP instances: {@code MISP_URL} may list several, with one key for all or one key each in
+     * {@code MISP_KEY}. Empty when no MISP is configured.
+     */
+    static List<MispSettings> mispInstances(CorrelatorConfig config) {
         String urls = config.get(CorrelatorConfig.MISP_URL);
-        if (!config.get(CorrelatorConfig.MISP_SIGHTINGS) || urls == null) {
-            return null;
+        if (urls == null) {
+            return List.of();
         }
         String[] url = urls.split(",");
         String keyList = config.get(CorrelatorConfig.MISP_KEY);
         String[] keys = keyList == null ? new String[0] : keyList.split(",");
-        java.util.Map<String, MispSettings> instances = new java.util.HashMap<>();
+        if (keys.length > 1 && keys.length != url.length) {
+            throw new IllegalArgumentException("CORRELATOR_MISP_KEY: " + keys.length + " keys for " + url.length
+                    + " MISP URLs; give one key, or one per URL in the same order");
+        }
+        List<MispSettings> out = new ArrayList<>();
         for (int i = 0; i < url.length; i++) {
             String key = keys.length == 0 ? null : keys.length == 1 ? keys[0].strip() : keys[i].strip();
-            // MispClient names its instance by URL: the attribute's instance finds its MISP again
-            instances.put(url[i], MispSettings.from(config, url[i], key));
+            out.add(MispSettings.from(config, url[i], key));
         }
+        return out;
+    }
+
+    /** Sightings to each configured MISP, when {@code MISP_SIGHTINGS} is on. */
+    static SightingReporter sightings(Vertx vertx, CorrelatorConfig config, Metrics metrics) {
+        List<MispSettings> configured = mispInstances(config);
+        if (!config.get(CorrelatorConfig.MISP_SIGHTINGS) || configured.isEmpty()) {
+            return null;
+        }
+        java.util.Map<String, MispSettings> instances = new java.util.HashMap<>();
+        // MispClient names its instance by URL: the attribute's instance finds its MISP again
+        configured.forEach(m -> instances.put(m.url(), m));
         return new SightingReporter(vertx, instances, config.get(CorrelatorConfig.MISP_SIGHTINGS_SOURCE),
                 config.get(CorrelatorConfig.MISP_SIGHTINGS_INTERVAL), metrics.registry());
     }

@@ -67,27 +67,11 @@ public final class MispClient implements MispSource {
      * @param timeout the longest this request may take, connection included
      */
     public Future<List<MispAttribute>> search(List<Indicator> indicators, java.time.Duration timeout) {
-        long timeoutMs = Math.max(1, timeout.toMillis());
-        var request = client.postAbs(searchUrl)
-                .timeout(timeoutMs)
-                .putHeader(HttpHeaders.ACCEPT.toString(), "application/json")
-                .putHeader(HttpHeaders.CONTENT_TYPE.toString(), "application/json");
-        if (settings.key() != null) {
-            request.putHeader(HttpHeaders.AUTHORIZATION.toString(), settings.key());
-        }
-        return request.sendJsonObject(RestSearchRequest.body(indicators, settings))
-                // the request timeout is an idle timeout; this bounds the whole exchange
-                .timeout(timeoutMs + 50, TimeUnit.MILLISECONDS)
-                .recover(failure -> Future.failedFuture(describe(failure, timeoutMs)))
-                .compose(this::answer);
+        return restSearch(RestSearchRequest.body(indicators, settings), timeout).compose(this::answer);
     }
 
-    /**
-     * One page of a {@code POST /attributes/restSearch} with the given body (the local mirror's bulk pull: no
-     * {@code value}, with {@code page} and {@code limit}). Answers MISP's raw 200 body, to be parsed off the event
-     * loop; fails with {@link MispException} as {@link #search} does.
-     */
-    public Future<Buffer> searchPage(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
+    /** Posts a restSearch body with the headers and the bounded wait every request gets. */
+    private Future<HttpResponse<Buffer>> restSearch(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
         long timeoutMs = Math.max(1, timeout.toMillis());
         var request = client.postAbs(searchUrl)
                 .timeout(timeoutMs)
@@ -97,8 +81,18 @@ public final class MispClient implements MispSource {
             request.putHeader(HttpHeaders.AUTHORIZATION.toString(), settings.key());
         }
         return request.sendJsonObject(body)
+                // the request timeout is an idle timeout; this bounds the whole exchange
                 .timeout(timeoutMs + 50, TimeUnit.MILLISECONDS)
-                .recover(failure -> Future.failedFuture(describe(failure, timeoutMs)))
+                .recover(failure -> Future.failedFuture(describe(failure, timeoutMs)));
+    }
+
+    /**
+     * One page of a {@code POST /attributes/restSearch} with the given body (the local mirror's bulk pull: no
+     * {@code value}, with {@code page} and {@code limit}). Answers MISP's raw 200 body, to be parsed off the event
+     * loop; fails with {@link MispException} as {@link #search} does.
+     */
+    public Future<Buffer> searchPage(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
+        return restSearch(body, timeout)
                 .compose(response -> response.statusCode() == 200
                         ? Future.succeededFuture(response.body() == null ? Buffer.buffer() : response.body())
                         : Future.failedFuture(statusError(response.statusCode(), response.body(),
