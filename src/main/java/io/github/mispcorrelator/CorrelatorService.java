@@ -200,7 +200,7 @@ public final class CorrelatorService implements AutoCloseable {
      * The configured MISP instances: {@code MISP_URL} may list several, with one key for all or one key each in
      * {@code MISP_KEY}. Empty when no MISP is configured.
      */
-    static List<MispSettings> mispInstances(CorrelatorConfig config) {
+    public static List<MispSettings> mispInstances(CorrelatorConfig config) {
         String urls = config.get(CorrelatorConfig.MISP_URL);
         if (urls == null) {
             return List.of();

@@ -2,6 +2,11 @@ package io.github.mispcorrelator.ingest;
 
 import io.github.mispcorrelator.Correlation;
 import io.github.mispcorrelator.Correlator;
+import io.github.mispcorrelator.CorrelatorService;
+import io.github.mispcorrelator.metrics.Metrics;
+import io.github.mispcorrelator.misp.LookupService;
+import io.github.mispcorrelator.misp.LookupSettings;
+import io.github.mispcorrelator.misp.MultiMispSource;
 import io.github.mispcorrelator.alert.AlertReader;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.indicator.Hit;
@@ -130,9 +135,7 @@ public final class ReplayCommand {
         try (Database db = Database.open(config);
              RuleManager rules = new RuleManager(config.get(CorrelatorConfig.DRL_DIR), vertx);
              AnalysisdSocket analysisd = send ? AnalysisdSocket.open(socket) : null) {
-            MispSettings settings = MispSettings.from(config);
-            MispSource misp = settings.url() != null ? new MispClient(vertx, settings)
-                    : FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), settings);
+            MispSource misp = mispSource(vertx, config);
             Correlator correlator = new Correlator(rules, misp,
                     new PostgresHitStore(db.dataSource(), vertx.createSharedWorkerExecutor("replay-jdbc", db.poolSize())));
             out.println("Retro-hunt with rules " + rules.get().version() + " against " + misp.name()
@@ -149,6 +152,19 @@ public final class ReplayCommand {
         } finally {
             vertx.close();
         }
+    }
+
+    /** The lookup layer (cache, batching, breaker) in front of each MISP: an archive repeats its values a lot. */
+    private static MispSource mispSource(Vertx vertx, CorrelatorConfig config) {
+        List<MispSettings> instances = CorrelatorService.mispInstances(config);
+        if (instances.isEmpty()) {
+            return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config));
+        }
+        LookupSettings lookup = LookupSettings.from(config);
+        Metrics metrics = new Metrics();
+        List<MispSource> sources = instances.stream().<MispSource>map(s -> new LookupService(vertx,
+                new MispClient(vertx, s), s, lookup, metrics.registry(), () -> { })).toList();
+        return sources.size() == 1 ? sources.get(0) : new MultiMispSource(sources);
     }
 
     Summary replay(List<Path> files, Correlator correlator, AnalysisdSocket analysisd, int concurrency) throws IOException {
