@@ -141,6 +141,12 @@ public final class ReplayCommand {
             out.println("Retro-hunt with rules " + rules.get().version() + " against " + misp.name()
                     + (send ? ", sending events to " + socket : ", storing hits only (no --send)"));
             Summary s = replay(files, correlator, analysisd, concurrency);
+            try {
+                // archived alerts belong to old months: give their hits their monthly partitions now
+                new io.github.mispcorrelator.audit.Retention(db.dataSource(), config.get(CorrelatorConfig.RETENTION_DAYS)).runNow();
+            } catch (java.sql.SQLException e) {
+                err.println("hits stored; placing them in their monthly partitions waits for the service: " + e.getMessage());
+            }
             printSummary(s);
             return 0;
         } catch (IOException e) {
