@@ -15,7 +15,19 @@ import java.util.Set;
  */
 public record Correlation(Alert alert, List<Indicator> indicators, Set<String> firedRules, Set<String> scoringRules,
                           List<Hit> hits,
-                          Map<Indicator, String> lookupErrors, List<JsonObject> events, String ruleset) {
+                          Map<Indicator, String> lookupErrors, List<JsonObject> events, String ruleset,
+                          List<Hit> newHits) {
+
+    /** A copy that knows which of its hits the store found new. */
+    public Correlation withNewHits(List<Hit> stored) {
+        return new Correlation(alert, indicators, firedRules, scoringRules, hits, lookupErrors, events, ruleset, stored);
+    }
+
+    /** Events of the hits that were new in the store (what a re-check should still send to Wazuh). */
+    public List<JsonObject> newEvents() {
+        return newHits.stream().filter(h -> !h.isSuppressed())
+                .map(h -> io.github.mispcorrelator.wazuh.WazuhEvents.hit(alert, h, ruleset)).toList();
+    }
 
     /** The body of {@code POST /v1/rules/test}: the alert's answer plus which rules fired and what went unchecked. */
     public JsonObject toTestJson() {

@@ -77,7 +77,17 @@ public final class Correlator {
             ruleSet = rules.get();
         } while (!ruleSet.acquire());
         RuleSet leased = ruleSet;
-        return run(alert, leased, source, origin).onComplete(ar -> leased.release());
+        Future<Correlation> running;
+        try {
+            running = run(alert, leased, source, origin);
+        } catch (RuntimeException | StackOverflowError e) {
+            // a rule or a lookup that throws synchronously must still give the lease back and fail this alert only
+            leased.release();
+            return Future.failedFuture(e instanceof StackOverflowError
+                    ? new io.github.mispcorrelator.rules.RuleExecutionException("a rule overflowed the stack on this alert")
+                    : e);
+        }
+        return running.onComplete(ar -> leased.release());
     }
 
     private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, Origin origin) {
@@ -98,20 +108,22 @@ public final class Correlator {
             }
             String version = ruleSet.version();
             Correlation c = new Correlation(alert, indicators, extracted.firedRules(), scoring, hits, result.errors(),
-                    events(alert, hits, result, version), version);
+                    events(alert, hits, result, version), version, List.of());
             if (origin == null) {
                 return Future.succeededFuture(c);
             }
-            Future<Void> saved = store.save(alert, hits, version, origin);
-            if (!hits.isEmpty()) {
-                saved = saved.onSuccess(v -> onStored.accept(hits));
-            }
+            Future<List<Hit>> saved = store.save(alert, hits, version, origin)
+                    .onSuccess(fresh -> {
+                        if (!fresh.isEmpty()) {
+                            onStored.accept(fresh);
+                        }
+                    });
             if (recheck != null && !result.errors().isEmpty()) {
                 // the hits MISP did answer are stored; the rest waits for MISP to come back
                 String reason = result.errors().values().iterator().next();
-                saved = saved.compose(v -> recheck.add(alert, reason));
+                saved = saved.compose(fresh -> recheck.add(alert, reason).map(fresh));
             }
-            return saved.map(v -> c);
+            return saved.map(c::withNewHits);
         });
     }
 

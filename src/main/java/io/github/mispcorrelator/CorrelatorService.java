@@ -278,6 +278,13 @@ public final class CorrelatorService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sightings != null) {
+            // sends what was collected before Vert.x stops
+            sightings.close();
+        }
+        if (rechecker != null) {
+            rechecker.close();
+        }
         if (audit != null) {
             audit.close();
         }

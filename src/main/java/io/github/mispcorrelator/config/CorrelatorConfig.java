@@ -107,7 +107,7 @@ public final class CorrelatorConfig {
             "PostgreSQL user (with DB_URL).");
     public static final ConfigKey<String> DB_PASSWORD = new ConfigKey<>("DB_PASSWORD", null, Parsers.TEXT,
             "PostgreSQL password (with DB_URL).");
-    public static final ConfigKey<Integer> DB_POOL_SIZE = new ConfigKey<>("DB_POOL_SIZE", "4", Parsers.intBetween(1, 64),
+    public static final ConfigKey<Integer> DB_POOL_SIZE = new ConfigKey<>("DB_POOL_SIZE", "4", Parsers.intBetween(2, 64),
             "Connections in the pool; the JDBC worker pool has the same size.");
     public static final ConfigKey<Path> DATA_DIR = new ConfigKey<>("DATA_DIR", "./data", Parsers.PATH,
             "Where the embedded PostgreSQL keeps its data (kept across restarts).");
@@ -291,12 +291,22 @@ public final class CorrelatorConfig {
         return new CorrelatorConfig(copy);
     }
 
+    /**
+     * A URL without what may carry a secret: user info ({@code user:pass@}) and the query string
+     * ({@code ?password=…}); other text is returned as it is.
+     */
+    public static String redactUrl(String value) {
+        String v = value.replaceAll("(?<=://)[^/@?#]*@", "****@");
+        int q = v.indexOf('?');
+        return v.startsWith("jdbc:") || v.contains("://") ? (q >= 0 ? v.substring(0, q) + "?****" : v) : v;
+    }
+
     /** Values for a start-up log line, secrets masked. */
     public Map<String, String> describe() {
         Map<String, String> out = new LinkedHashMap<>();
         for (ConfigKey<?> key : KEYS) {
             Object v = values.get(key);
-            out.put(key.yamlKey(), v == null ? "(unset)" : key.secret() ? "****" : String.valueOf(v));
+            out.put(key.yamlKey(), v == null ? "(unset)" : key.secret() ? "****" : redactUrl(String.valueOf(v)));
         }
         return Collections.unmodifiableMap(out);
     }

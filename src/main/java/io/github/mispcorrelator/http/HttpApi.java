@@ -114,7 +114,7 @@ public final class HttpApi extends VerticleBase {
                         .onFailure(ctx::fail));
         router.get("/v1/rules").handler(ctx -> Responses.json(ctx, 200, rules.status()));
         router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
-                Responses.json(ctx, outcome.outcome().equals("rejected") ? 422 : 200, outcome.toJson())));
+                Responses.json(ctx, outcome.outcome().equals("rejected") ? 422 : 200, outcome.toJson())).onFailure(ctx::fail));
         router.post("/v1/rules/test")
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::testRules);

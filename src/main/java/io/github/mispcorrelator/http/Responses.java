@@ -37,6 +37,16 @@ final class Responses {
         if (status >= 500) {
             LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
         }
+        if (status == 413) {
+            // stop reading (and inflating) the rest of an oversized body
+            if (!ctx.response().ended()) {
+                ctx.response().setStatusCode(413).putHeader("Content-Type", "application/json")
+                        .putHeader("Connection", "close")
+                        .end(new JsonObject().put("error", message).encode())
+                        .onComplete(v -> ctx.request().connection().close());
+            }
+            return;
+        }
         error(ctx, status, message);
     }
 }

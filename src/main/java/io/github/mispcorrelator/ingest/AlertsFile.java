@@ -19,7 +19,7 @@ import java.util.List;
  */
 final class AlertsFile implements AutoCloseable {
     /** A complete line and the position just after it (what to commit once the line is done). */
-    record Line(String text, String fileKey, long endPosition) {
+    record Line(String text, String fileKey, long startPosition, long endPosition) {
     }
 
     /** The lines read, and whether more are waiting right now. */
@@ -86,7 +86,7 @@ final class AlertsFile implements AutoCloseable {
                 if (bytes[i] == '\n') {
                     String text = new String(bytes, start, i - start, StandardCharsets.UTF_8);
                     lines.add(new Line(text.endsWith("\r") ? text.substring(0, text.length() - 1) : text, fileKey,
-                            position + i + 1));
+                            position + start, position + i + 1));
                     start = i + 1;
                 }
             }
@@ -94,20 +94,30 @@ final class AlertsFile implements AutoCloseable {
                 // one line longer than the read buffer: skip it whole rather than stall on it
                 long end = findNewline(position + n);
                 if (end >= 0) {
-                    lines.add(new Line("", fileKey, end + 1));
+                    lines.add(new Line("", fileKey, position, end + 1));
                     start = (int) Math.min(Integer.MAX_VALUE, end + 1 - position);
                 }
             }
             position += start;
+            if (start == 0 && rotatedAway()) {
+                // the old file ends in a line cut short (a crash, a full disk) and will never grow: drop it, move on
+                open(0, null);
+                return new Chunk(lines, true);
+            }
             return new Chunk(lines, start > 0 && (start < n || n == maxBytes));
         }
         // at the end of the open file: has it been rotated or truncated?
-        String current = keyOrNull(path);
-        if (current != null && (!current.equals(fileKey) || Files.size(path) < position)) {
+        if (rotatedAway()) {
             open(0, null);
             return new Chunk(lines, true);
         }
         return new Chunk(lines, false);
+    }
+
+    /** Whether another file now stands at the path, or the file there was truncated below our position. */
+    private boolean rotatedAway() throws IOException {
+        String current = keyOrNull(path);
+        return current != null && (!current.equals(fileKey) || Files.size(path) < position);
     }
 
     private long findNewline(long from) throws IOException {

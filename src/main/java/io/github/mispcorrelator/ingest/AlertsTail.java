@@ -138,10 +138,11 @@ public final class AlertsTail implements AutoCloseable {
             AlertsFile.Line last = null;
             for (int i = 0; i < results.size(); i++) {
                 Future<Correlation> f = results.get(i);
-                if (f.failed() && f.cause() instanceof StoreUnavailableException) {
+                if (f.failed() && (f.cause() instanceof StoreUnavailableException
+                        || f.cause() instanceof UndeliveredException)) {
+                    // not stored, or stored but not yet told to Wazuh: read again from this line next time
                     AlertsFile.Line first = chunk.lines().get(i);
-                    long from = i == 0 ? startOf(chunk) : chunk.lines().get(i - 1).endPosition();
-                    file.seek(first.fileKey(), from);
+                    file.seek(first.fileKey(), first.startPosition());
                     return commit(last).compose(v -> Future.failedFuture(f.cause()));
                 }
                 if (f.failed()) {
@@ -156,30 +157,35 @@ public final class AlertsTail implements AutoCloseable {
         });
     }
 
-    private static long startOf(AlertsFile.Chunk chunk) {
-        AlertsFile.Line first = chunk.lines().get(0);
-        return first.endPosition() - first.text().getBytes(java.nio.charset.StandardCharsets.UTF_8).length - 1;
-    }
-
     private Future<Void> commit(AlertsFile.Line last) {
         return last == null ? Future.succeededFuture()
                 : offsets.save(name, new TailOffsets.Offset(last.fileKey(), last.endPosition()));
     }
 
+    /**
+     * Sends the alert's events; fails with {@link UndeliveredException} when analysisd does not take them (a manager
+     * restart), so the line is read again: events are delivered at least once, the hits are stored once.
+     */
     private Future<Void> deliver(Correlation c) {
         if (socket == null || c.events().isEmpty()) {
             return Future.succeededFuture();
         }
         List<Future<Void>> sent = new ArrayList<>();
         for (JsonObject e : c.events()) {
-            sent.add(socket.send(c.alert(), e).recover(err -> {
-                // analysisd down: the hit is stored; the event is logged, not retried forever
-                undelivered.incrementAndGet();
-                LOG.warn("Event for alert {} not delivered: {}", c.alert().getId(), err.getMessage());
-                return Future.succeededFuture();
-            }));
+            sent.add(socket.send(c.alert(), e));
         }
-        return Future.all(sent).mapEmpty();
+        return Future.all(sent).<Void>mapEmpty().recover(err -> {
+            undelivered.incrementAndGet();
+            return Future.failedFuture(new UndeliveredException("events for alert " + c.alert().getId()
+                    + " not delivered to analysisd: " + err.getMessage()));
+        });
+    }
+
+    /** analysisd did not take an event; the tailer pauses and re-reads from that alert. */
+    static final class UndeliveredException extends RuntimeException {
+        UndeliveredException(String message) {
+            super(message, null, false, false);
+        }
     }
 
     public JsonObject status() {

@@ -124,7 +124,13 @@ public final class BatchIngest {
                     index = next++;
                     inFlight++;
                 }
-                launch(index);
+                try {
+                    launch(index);
+                } catch (RuntimeException | StackOverflowError e) {
+                    // a line must never stall the batch: it fails alone
+                    finish(index, new LineResult(index + 1, 500, new JsonObject().put("error",
+                            "internal error: " + e.getClass().getSimpleName())));
+                }
             }
         }
 

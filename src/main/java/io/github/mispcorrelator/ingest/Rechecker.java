@@ -45,7 +45,15 @@ public final class Rechecker implements AutoCloseable {
         this.correlator = correlator;
         this.misp = misp;
         this.socket = socket;
-        this.timer = vertx.setPeriodic(Math.max(1, interval.toMillis()), id -> trigger());
+        this.timer = vertx.setPeriodic(Math.max(1, interval.toMillis()), id -> {
+            // the bound holds during an outage too, when no re-check runs
+            queue.trim().onSuccess(dropped -> {
+                if (dropped > 0) {
+                    LOG.warn("Re-check queue full: dropped the {} oldest alerts (raise MISP_RECHECK_MAX)", dropped);
+                }
+            });
+            trigger();
+        });
     }
 
     /** Starts a drain now unless one runs; returns when the queue is empty or MISP fails again. */
@@ -53,13 +61,7 @@ public final class Rechecker implements AutoCloseable {
         if (!misp.ready() || !running.compareAndSet(false, true)) {
             return Future.succeededFuture();
         }
-        return queue.trim()
-                .onSuccess(dropped -> {
-                    if (dropped > 0) {
-                        LOG.warn("Re-check queue full: dropped the {} oldest alerts (raise MISP_RECHECK_MAX)", dropped);
-                    }
-                })
-                .compose(d -> drain())
+        return drain()
                 .onComplete(ar -> {
                     running.set(false);
                     if (ar.failed()) {
@@ -91,12 +93,14 @@ public final class Rechecker implements AutoCloseable {
         });
     }
 
+    /** Events of hits the first pass did not store; those it did store already went to Wazuh with that answer. */
     private Future<Void> deliver(Correlation c) {
-        if (socket == null || c.events().isEmpty()) {
+        List<JsonObject> events = c.newEvents();
+        if (socket == null || events.isEmpty()) {
             return Future.succeededFuture();
         }
         List<Future<Void>> sent = new ArrayList<>();
-        for (JsonObject e : c.events()) {
+        for (JsonObject e : events) {
             sent.add(socket.send(c.alert(), e).otherwiseEmpty());
         }
         return Future.all(sent).mapEmpty();

@@ -52,8 +52,8 @@ public final class ReplayCommand {
                               else /var/ossec/queue/sockets/queue)
               --concurrency N alerts in flight at once (default 64)
             The database, MISP and rules are those of the configuration (config/correlator.yaml, CORRELATOR_*).
-            Exit status: 0 done (bad lines are reported, not fatal), 1 a file could not be read or start-up failed,
-            2 bad usage.
+            Exit status: 0 done (bad lines are reported, not fatal), 1 a file could not be read, start-up failed or
+            an alert failed, 2 bad usage, 3 MISP could not check some values (they wait in recheck_queue).
             """;
 
     private final PrintStream out;
@@ -67,7 +67,8 @@ public final class ReplayCommand {
     }
 
     /** What a replay found. */
-    record Summary(long alerts, long badLines, long indicators, Map<String, Long> hitsByType, long failed) {
+    record Summary(long alerts, long badLines, long indicators, Map<String, Long> hitsByType, long failed,
+                   long unchecked) {
     }
 
     public int run(List<String> args) {
@@ -148,7 +149,12 @@ public final class ReplayCommand {
                 err.println("hits stored; placing them in their monthly partitions waits for the service: " + e.getMessage());
             }
             printSummary(s);
-            return 0;
+            if (s.unchecked() > 0) {
+                err.println(s.unchecked() + " alert(s) had values MISP could not check (see the errors above); they"
+                        + " wait in recheck_queue for the service, or replay again once MISP answers");
+                return 3;
+            }
+            return s.failed() > 0 ? 1 : 0;
         } catch (IOException e) {
             err.println("replay stopped: " + e.getMessage());
             return 1;
@@ -183,6 +189,7 @@ public final class ReplayCommand {
         AtomicLong bad = new AtomicLong();
         AtomicLong indicators = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        AtomicLong unchecked = new AtomicLong();
         AtomicLong done = new AtomicLong();
         Map<String, Long> hitsByType = new ConcurrentHashMap<>();
         Progress progress = new Progress(totalBytes);
@@ -198,6 +205,9 @@ public final class ReplayCommand {
                             if (ar.succeeded()) {
                                 Correlation c = ar.result();
                                 indicators.addAndGet(c.indicators().size());
+                                if (!c.lookupErrors().isEmpty()) {
+                                    unchecked.incrementAndGet();
+                                }
                                 for (Hit h : c.hits()) {
                                     hitsByType.merge(h.getType(), 1L, Long::sum);
                                 }
@@ -216,7 +226,8 @@ public final class ReplayCommand {
         }
         inFlight.acquireUninterruptibly(concurrency);
         progress.finish(done.get());
-        return new Summary(alerts.get(), bad.get(), indicators.get(), new TreeMap<>(hitsByType), failed.get());
+        return new Summary(alerts.get(), bad.get(), indicators.get(), new TreeMap<>(hitsByType), failed.get(),
+                unchecked.get());
     }
 
     private Future<Void> send(AnalysisdSocket analysisd, Correlation c) {
@@ -281,6 +292,7 @@ public final class ReplayCommand {
         out.printf("  alerts read      %d%n", s.alerts());
         out.printf("  bad lines        %d%n", s.badLines());
         out.printf("  failed alerts    %d%n", s.failed());
+        out.printf("  unchecked alerts %d%n", s.unchecked());
         out.printf("  indicators       %d%n", s.indicators());
         long total = s.hitsByType().values().stream().mapToLong(Long::longValue).sum();
         out.printf("  hits             %d%n", total);

@@ -259,7 +259,8 @@ public final class LookupService implements MispSource {
                     return;
                 }
             }
-            if (breaker.failure(e.getMessage())) {
+            // only outages open the breaker: a refused or malformed request says nothing about MISP's health
+            if (e.retryable() && breaker.failure(e.getMessage())) {
                 LOG.warn("MISP {} circuit opened: {}", name(), e.getMessage());
                 scheduleProbe();
             }

@@ -67,7 +67,38 @@ public final class MispClient implements MispSource {
      * @param timeout the longest this request may take, connection included
      */
     public Future<List<MispAttribute>> search(List<Indicator> indicators, java.time.Duration timeout) {
-        return restSearch(RestSearchRequest.body(indicators, settings), timeout).compose(this::answer);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        return page(indicators, 1, new java.util.ArrayList<>(), deadline);
+    }
+
+    /**
+     * restSearch answers at most {@link RestSearchRequest#LIMIT} attributes a page: a full page means there may be
+     * more, so the next one is fetched (within the same deadline) — a value with many attributes must not push the
+     * other values of its batch off the first page.
+     */
+    private Future<List<MispAttribute>> page(List<Indicator> indicators, int page, List<MispAttribute> sofar,
+                                             long deadlineNanos) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            return Future.failedFuture(new MispException("MISP did not answer within "
+                    + settings.timeout().toMillis() + " ms", true, null));
+        }
+        if (page > RestSearchRequest.MAX_PAGES) {
+            return Future.failedFuture(new MispException("MISP holds more than " + RestSearchRequest.MAX_PAGES
+                    * RestSearchRequest.LIMIT + " attributes for these values; not all could be read", false, null));
+        }
+        return restSearch(RestSearchRequest.body(indicators, settings, page), Duration.ofNanos(left))
+                .recover(e -> Future.failedFuture(e instanceof MispException m && m.getMessage().startsWith("MISP did not answer")
+                        // the analyst needs the configured timeout, not what was left of it for this page
+                        ? new MispException("MISP did not answer within " + settings.timeout().toMillis() + " ms", true, null)
+                        : e))
+                .compose(this::answer)
+                .compose(attributes -> {
+                    sofar.addAll(attributes);
+                    return attributes.size() >= RestSearchRequest.LIMIT
+                            ? page(indicators, page + 1, sofar, deadlineNanos)
+                            : Future.succeededFuture(sofar);
+                });
     }
 
     /** Posts a restSearch body with the headers and the bounded wait every request gets. */
@@ -110,9 +141,16 @@ public final class MispClient implements MispSource {
         return request.send().map(r -> r.statusCode() == 200).otherwise(false);
     }
 
+    /** A restSearch answer larger than this is refused: a broken MISP or proxy must not exhaust the heap. */
+    static final long MAX_ANSWER_BYTES = 64L << 20;
+
     private Future<List<MispAttribute>> answer(HttpResponse<Buffer> response) {
         int status = response.statusCode();
         Buffer body = response.body();
+        if (body != null && body.length() > MAX_ANSWER_BYTES) {
+            return Future.failedFuture(new MispException("MISP answered " + body.length() + " bytes, more than "
+                    + MAX_ANSWER_BYTES + " allowed", false, null));
+        }
         if (status != 200) {
             return Future.failedFuture(statusError(status, body, response.getHeader("Retry-After"),
                     response.getHeader("X-Rate-Limit-Reset")));

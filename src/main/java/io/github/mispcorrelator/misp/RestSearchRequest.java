@@ -19,7 +19,14 @@ public final class RestSearchRequest {
     private RestSearchRequest() {
     }
 
+    /** Pages read for one question before giving up: 50 × 1000 attributes. */
+    static final int MAX_PAGES = 50;
+
     public static JsonObject body(List<Indicator> indicators, MispSettings settings) {
+        return body(indicators, settings, 1);
+    }
+
+    public static JsonObject body(List<Indicator> indicators, MispSettings settings, int page) {
         Set<String> values = new LinkedHashSet<>();
         Set<String> types = new LinkedHashSet<>();
         for (Indicator i : indicators) {
@@ -34,7 +41,7 @@ public final class RestSearchRequest {
                 .put("includeContext", true)
                 .put("includeEventTags", true)
                 .put("limit", LIMIT)
-                .put("page", 1);
+                .put("page", page);
         if (settings.toIds()) {
             body.put("to_ids", true);
         }

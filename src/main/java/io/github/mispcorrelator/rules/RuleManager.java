@@ -85,6 +85,12 @@ public final class RuleManager implements Supplier<RuleSet>, AutoCloseable {
                         current.get().version(), e.getMessage());
                 return record(new ReloadOutcome("rejected", trigger, Instant.now(), current.get().version(),
                         e.problems().isEmpty() ? List.of(new RuleProblem(dir.toString(), -1, e.getMessage())) : e.problems()));
+            } catch (RuntimeException e) {
+                // a file deleted mid-walk (git pull), a code generator failure: still a rejected reload, still reported
+                LOG.error("Rules not reloaded ({}); the last good rule set {} keeps serving.", trigger,
+                        current.get().version(), e);
+                return record(new ReloadOutcome("rejected", trigger, Instant.now(), current.get().version(),
+                        List.of(new RuleProblem(dir.toString(), -1, e.getClass().getSimpleName() + ": " + e.getMessage()))));
             }
             RuleSet previous = current.get();
             if (next.version().equals(previous.version())) {

@@ -116,16 +116,26 @@ public final class RuleSet {
     }
 
     private static void fire(KieSession session) {
+        String[] last = {"?"};
+        session.addEventListener(new DefaultAgendaEventListener() {
+            @Override
+            public void beforeMatchFired(BeforeMatchFiredEvent event) {
+                last[0] = event.getMatch().getRule().getName();
+            }
+        });
         try {
             int fired = session.fireAllRules(MAX_FIRINGS);
             if (fired >= MAX_FIRINGS) {
-                throw new RuleExecutionException("rules fired " + MAX_FIRINGS
-                        + " times on one alert: a rule probably re-activates itself");
+                throw new RuleExecutionException("rules fired " + MAX_FIRINGS + " times on one alert, last '" + last[0]
+                        + "': a rule probably re-activates itself");
             }
         } catch (RuleExecutionException e) {
             throw e;
         } catch (RuntimeException e) {
             throw RuleExecutionException.of(e);
+        } catch (StackOverflowError e) {
+            // e.g. a catastrophic regular expression on a long, attacker-supplied field
+            throw new RuleExecutionException("rule '" + last[0] + "' overflowed the stack on this alert");
         }
     }
 

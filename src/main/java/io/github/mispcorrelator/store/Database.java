@@ -86,11 +86,10 @@ public final class Database implements AutoCloseable {
         // start even when the database is down for a moment at boot? No: a wrong URL must stop start-up, clearly.
         hc.setInitializationFailTimeout(CONNECTION_TIMEOUT_MS);
         hc.addDataSourceProperty("ApplicationName", "misp-correlator");
-        hc.addDataSourceProperty("reWriteBatchedInserts", "true");
         try {
             return new HikariDataSource(hc);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot connect to PostgreSQL at " + url + " as " + user
+            throw new IllegalStateException("cannot connect to PostgreSQL at " + CorrelatorConfig.redactUrl(url) + " as " + user
                     + " (CORRELATOR_DB_URL / CORRELATOR_DB_USER / CORRELATOR_DB_PASSWORD): " + rootMessage(e), e);
         }
     }

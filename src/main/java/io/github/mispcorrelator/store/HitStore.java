@@ -12,8 +12,10 @@ public interface HitStore {
     /**
      * Saves all hits of one alert in one transaction; hits already stored for this alert are skipped, so a retried
      * alert adds nothing. Fails with {@link StoreUnavailableException} when the database cannot be reached.
+     *
+     * @return the hits that were new (not stored before): only those are reported onward (re-checks, sightings)
      */
-    Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin);
+    Future<List<Hit>> save(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin);
 
     /** Whether the database answers now. */
     Future<Boolean> ping();

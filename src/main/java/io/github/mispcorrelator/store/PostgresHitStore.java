@@ -38,18 +38,15 @@ public final class PostgresHitStore implements HitStore {
     }
 
     @Override
-    public Future<Void> save(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin) {
+    public Future<List<Hit>> save(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin) {
         if (hits.isEmpty()) {
-            return Future.succeededFuture();
+            return Future.succeededFuture(List.of());
         }
         // unordered: saves of different alerts run in parallel up to the pool size
-        return jdbc.executeBlocking(() -> {
-            insert(alert, hits, rulesetVersion, origin);
-            return null;
-        }, false);
+        return jdbc.executeBlocking(() -> insert(alert, hits, rulesetVersion, origin), false);
     }
 
-    private void insert(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin) {
+    private List<Hit> insert(Alert alert, List<Hit> hits, String rulesetVersion, Origin origin) {
         String alertJson = alertJson(alert.json());
         Timestamp alertTime = alertTimestamp(alert);
         try (Connection c = dataSource.getConnection()) {
@@ -92,8 +89,16 @@ public final class PostgresHitStore implements HitStore {
                     ps.setString(++i, clean(alert.getId()));
                     ps.addBatch();
                 }
-                ps.executeBatch();
+                // per-row counts (the pool does not rewrite batches): 0 means already stored
+                int[] counts = ps.executeBatch();
                 c.commit();
+                List<Hit> inserted = new java.util.ArrayList<>();
+                for (int k = 0; k < counts.length; k++) {
+                    if (counts[k] > 0) {
+                        inserted.add(hits.get(k));
+                    }
+                }
+                return inserted;
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(c);
                 throw e;

@@ -21,9 +21,11 @@ public final class RecheckQueue {
     static final String ENQUEUE = """
             INSERT INTO recheck_queue (manager, alert_id, alert, reason) VALUES (?, ?, ?::jsonb, ?)
             ON CONFLICT (manager, alert_id) DO UPDATE SET reason = EXCLUDED.reason,
-                                                          attempts = recheck_queue.attempts + 1
+                                                          attempts = recheck_queue.attempts + 1,
+                                                          enqueued_at = now()
             """;
-    static final String OLDEST = "SELECT alert FROM recheck_queue ORDER BY enqueued_at LIMIT ?";
+    // enqueued_at moves on every failed attempt: alerts that keep failing go to the back, others get their turn
+    static final String OLDEST = "SELECT alert_id, alert FROM recheck_queue ORDER BY enqueued_at LIMIT ?";
     static final String REMOVE = "DELETE FROM recheck_queue WHERE manager = ? AND alert_id = ?";
     static final String COUNT = "SELECT count(*) FROM recheck_queue";
     static final String TRIM = """
@@ -65,11 +67,16 @@ public final class RecheckQueue {
                 ps.setInt(1, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(AlertParser.parse(rs.getString(1)));
+                        // the stored id, not one derived again: an alert without "id" has a digest of its original
+                        // body as id, and its stored JSON is not byte for byte that body
+                        com.fasterxml.jackson.databind.JsonNode node = AlertParser.MAPPER.readTree(rs.getString(2));
+                        out.add(new Alert((com.fasterxml.jackson.databind.node.ObjectNode) node, rs.getString(1)));
                     }
                 }
             } catch (SQLException e) {
                 throw PostgresHitStore.translate(e);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("unreadable alert in recheck_queue: " + e.getMessage(), e);
             }
             return out;
         }, false);

@@ -48,7 +48,7 @@ class MigrationIT {
             assertThat(partitions(db)).containsExactly("hits_" + MONTH, "hits_" + NEXT_MONTH, "hits_default");
             assertThat(db.value("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = "
                     + "'hits_alert_indicator_attribute_key'"))
-                    .isEqualTo("UNIQUE (manager, alert_id, indicator_value, misp_attribute_uuid, occurred_at)");
+                    .isEqualTo("UNIQUE (manager, alert_id, indicator_value, misp_attribute_uuid, misp_instance, occurred_at)");
             assertThat(db.rows("SELECT viewname FROM pg_views WHERE viewname LIKE 'hits_per_%' ORDER BY 1"))
                     .containsExactly(List.of("hits_per_agent"), List.of("hits_per_day"), List.of("hits_per_indicator"),
                             List.of("hits_per_misp_event"));

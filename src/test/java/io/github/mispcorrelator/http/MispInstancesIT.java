@@ -47,6 +47,11 @@ class MispInstancesIT {
                 assertThat(sighting.getString("source")).isEqualTo("wazuh:misp-correlator");
                 assertThat(sightings(b)).hasSize(1);
                 assertThat(sightings(a).get(0).headers().get("Authorization")).isEqualTo("key-a");
+
+                // the same alert again stores nothing new: no second sighting
+                assertThat(app.post("/v1/alerts", Fixtures.bytes("alerts/sysmon-eid3-ipv4.json")).status()).isEqualTo(200);
+                Thread.sleep(500);
+                assertThat(sightings(a)).hasSize(1);
             }
         }
     }

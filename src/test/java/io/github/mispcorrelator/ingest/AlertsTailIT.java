@@ -101,4 +101,34 @@ class AlertsTailIT {
             }
         }
     }
+
+    @Test
+    void whileAnalysisdIsDownTheTailerWaitsAndDeliversAfterwards() throws Exception {
+        Path work = Fixtures.workDir("tail-analysisd-down");
+        Path alerts = work.resolve("alerts.json");
+        append(alerts, sample("sysmon-eid3-c2.json", "3000.1"));
+        Path socket = work.resolve("queue/sockets/queue");
+        Files.createDirectories(socket.getParent());
+        try (ServiceUnderTest app = new ServiceUnderTest(Map.of(
+                "CORRELATOR_DATA_DIR", work.resolve("data").toString(),
+                "CORRELATOR_TAIL_FILE", alerts.toString(),
+                "CORRELATOR_TAIL_START", "beginning",
+                "CORRELATOR_TAIL_POLL", "50ms",
+                "CORRELATOR_ANALYSISD_SOCKET", socket.toString(),
+                "CORRELATOR_DRL_WATCH", "false"))) {
+            // analysisd is not listening (a manager restart): the hit is stored, the event cannot be sent
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (app.service().tail().orElseThrow().status().getLong("undelivered_events") == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(rows(app, "SELECT count(*) FROM hits WHERE alert_id = '3000.1'")).isEqualTo(1);
+
+            try (FakeAnalysisd analysisd = new FakeAnalysisd(socket)) {
+                List<String> messages = analysisd.await(1, 20_000);
+                assertThat(messages).isNotEmpty().allSatisfy(m -> assertThat(m).contains("\"alert_id\":\"3000.1\""));
+                // read again, but stored once
+                assertThat(rows(app, "SELECT count(*) FROM hits WHERE alert_id = '3000.1'")).isEqualTo(1);
+            }
+        }
+    }
 }

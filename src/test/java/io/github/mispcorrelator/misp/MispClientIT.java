@@ -89,6 +89,29 @@ class MispClientIT {
     }
 
     @Test
+    void aFullPageIsFollowedByTheNextSoNoValueIsPushedOff() throws Exception {
+        // one common value fills the first page (1000 attributes); the other value's attribute is on page 2
+        misp.answer(r -> {
+            int page = r.json().getInteger("page");
+            io.vertx.core.json.JsonArray attrs = new io.vertx.core.json.JsonArray();
+            if (page == 1) {
+                for (int i = 0; i < RestSearchRequest.LIMIT; i++) {
+                    attrs.add(FakeMisp.attribute("common-" + i, "ip-dst", "81.2.69.142"));
+                }
+            } else if (page == 2) {
+                attrs.add(FakeMisp.attribute("rare", "sha256", SHA));
+            }
+            return Answer.json(200, new JsonObject().put("response", new JsonObject().put("Attribute", attrs)).encode());
+        });
+
+        LookupResult r = lookup(client, SHA_IND, IP_IND);
+
+        assertThat(misp.requests()).extracting(q -> q.json().getInteger("page")).containsExactly(1, 2);
+        assertThat(r.matches().get(IP_IND)).hasSize(RestSearchRequest.LIMIT);
+        assertThat(r.matches().get(SHA_IND)).extracting(MispAttribute::uuid).containsExactly("rare");
+    }
+
+    @Test
     void anEmptyAnswerIsNoHitAndNoError() throws Exception {
         misp.answer(Answer.json(200, Fixtures.text("misp/restsearch-empty.json")));
         LookupResult r = lookup(client, SHA_IND);
