@@ -109,15 +109,24 @@ public final class CorrelatorService implements AutoCloseable {
             Audit audit = Audit.start(vertx, database.dataSource(), database.poolSize(),
                     config.get(CorrelatorConfig.RETENTION_DAYS));
             PemKeyCertOptions tls = tls(config);
-            HttpApi api = new HttpApi(config.get(CorrelatorConfig.HTTP_HOST), config.get(CorrelatorConfig.HTTP_PORT),
+            AccessControl access = accessControl(config);
+            // one verticle per event loop: a request's whole path (parse, rules, events) runs on its event loop
+            java.util.function.Supplier<HttpApi> newApi = () -> new HttpApi(config.get(CorrelatorConfig.HTTP_HOST),
+                    config.get(CorrelatorConfig.HTTP_PORT),
                     config.get(CorrelatorConfig.HTTP_BODY_LIMIT), config.get(CorrelatorConfig.HTTP_BATCH_BODY_LIMIT),
                     correlator, rules, store)
-                    .secured(accessControl(config), tls)
+                    .secured(access, tls)
                     .withHits(audit.hitsApi())
                     .withMetrics(metrics)
                     .withMispStatus(() -> MispMirror.status(misp, mirrors));
+            HttpApi api = newApi.get();
+            int instances = httpInstances(config);
             try {
                 vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
+                if (instances > 1) {
+                    vertx.deployVerticle(newApi::get, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
+                            .await(60, TimeUnit.SECONDS);
+                }
             } catch (Exception e) {
                 throw new IllegalStateException("cannot listen on " + config.get(CorrelatorConfig.HTTP_HOST) + ":"
                         + config.get(CorrelatorConfig.HTTP_PORT) + " (CORRELATOR_HTTP_HOST / CORRELATOR_HTTP_PORT"
@@ -218,6 +227,18 @@ public final class CorrelatorService implements AutoCloseable {
             out.add(MispSettings.from(config, url[i], key));
         }
         return out;
+    }
+
+    /**
+     * How many HTTP verticles share the port: {@code HTTP_INSTANCES}, 0 meaning one per core. With a random port (0,
+     * tests) there is one: several would each get a port of their own.
+     */
+    static int httpInstances(CorrelatorConfig config) {
+        if (config.get(CorrelatorConfig.HTTP_PORT) == 0) {
+            return 1;
+        }
+        int n = config.get(CorrelatorConfig.HTTP_INSTANCES);
+        return n > 0 ? n : Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     /** Sightings to each configured MISP, when {@code MISP_SIGHTINGS} is on. */

@@ -52,7 +52,10 @@ public final class AlertParser {
         if (!node.isObject()) {
             throw new InvalidAlertException("expected one Wazuh alert as a JSON object, got " + kind(node));
         }
-        return new Alert((ObjectNode) node, "sha256:" + digest(body));
+        // the digest is only the id of an alert that has none: not worth computing for every body
+        JsonNode id = node.get("id");
+        boolean hasId = id != null && id.isValueNode() && !id.asText().isBlank();
+        return new Alert((ObjectNode) node, hasId ? null : "sha256:" + digest(body));
     }
 
     private static String kind(JsonNode node) {

@@ -29,6 +29,8 @@ public final class CorrelatorConfig {
             "Address the HTTP API listens on.");
     public static final ConfigKey<Integer> HTTP_PORT = new ConfigKey<>("HTTP_PORT", "8080", Parsers.intBetween(0, 65535),
             "Port the HTTP API listens on (0 picks a free port).");
+    public static final ConfigKey<Integer> HTTP_INSTANCES = new ConfigKey<>("HTTP_INSTANCES", "0", Parsers.intBetween(0, 64),
+            "HTTP verticles (event loops serving requests); 0: one per core.");
     public static final ConfigKey<Long> HTTP_BODY_LIMIT = new ConfigKey<>("HTTP_BODY_LIMIT", "1m", Parsers.BYTES,
             "Largest request body accepted; larger bodies get 413.");
     public static final ConfigKey<Long> HTTP_BATCH_BODY_LIMIT = new ConfigKey<>("HTTP_BATCH_BODY_LIMIT", "16m", Parsers.BYTES,
@@ -142,14 +144,14 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Integer> RETENTION_DAYS = new ConfigKey<>("RETENTION_DAYS", "400",
             Parsers.intBetween(0, 36500), "Days hits are kept (whole months are dropped once past it); 0 keeps them forever.");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET, HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
+    public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
             MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
             MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, MISP_SIGHTINGS,
             MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
             FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
-            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE,
+            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
             INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";

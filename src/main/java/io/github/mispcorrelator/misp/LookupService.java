@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -68,7 +67,6 @@ public final class LookupService implements MispSource {
     // guarded by this
     private final Map<String, Promise<Answer>> inFlight = new HashMap<>();
     private final List<Pending> pending = new ArrayList<>();
-    private final ArrayDeque<Batch> queued = new ArrayDeque<>();
     private int running;
     private long lingerTimer = -1;
     private boolean probing;
@@ -206,24 +204,36 @@ public final class LookupService implements MispSource {
         }
     }
 
-    /** Cuts the pending values into batches and sends what the concurrency bound allows. Holds the lock. */
+    /**
+     * Sends batches while the concurrency bound allows. Values keep waiting in {@code pending} while every slot is
+     * busy, so under load batches fill up instead of going out small. Holds the lock.
+     */
     private void flush() {
-        while (!pending.isEmpty()) {
+        while (running < settings.maxConcurrent() && !pending.isEmpty()) {
             int n = Math.min(settings.batchSize(), pending.size());
             List<Pending> items = new ArrayList<>(pending.subList(0, n));
             pending.subList(0, n).clear();
             long oldest = items.stream().mapToLong(Pending::enqueuedNanos).min().orElse(System.nanoTime());
-            queued.add(new Batch(items, oldest + misp.timeout().toNanos()));
+            Batch b = new Batch(items, oldest + misp.timeout().toNanos());
+            running++;
+            vertx.runOnContext(v -> attempt(b, 0));
         }
-        sendQueued();
+        if (!pending.isEmpty() && running >= settings.maxConcurrent()) {
+            // values that cannot wait for a slot any longer fail now rather than after their deadline
+            failExpired();
+        }
     }
 
     /** Holds the lock. */
-    private void sendQueued() {
-        while (running < settings.maxConcurrent() && !queued.isEmpty()) {
-            Batch b = queued.poll();
-            running++;
-            vertx.runOnContext(v -> attempt(b, 0));
+    private void failExpired() {
+        long now = System.nanoTime();
+        long timeout = misp.timeout().toNanos();
+        List<Pending> expired = pending.stream().filter(p -> now - p.enqueuedNanos() >= timeout).toList();
+        if (!expired.isEmpty()) {
+            pending.removeAll(expired);
+            MispException e = new MispException("MISP did not answer within " + misp.timeout().toMillis()
+                    + " ms (all " + settings.maxConcurrent() + " request slots busy)", true, null);
+            expired.forEach(p -> vertx.runOnContext(v -> complete(p, null, e)));
         }
     }
 
@@ -311,7 +321,7 @@ public final class LookupService implements MispSource {
     private void done() {
         synchronized (this) {
             running--;
-            sendQueued();
+            flush();
         }
     }
 
