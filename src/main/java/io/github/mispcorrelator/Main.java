@@ -40,6 +40,11 @@ public final class Main {
                     System.exit(2);
                 }
             }
+            case "bench" -> {
+                quietLogs();
+                System.exit(new io.github.mispcorrelator.bench.BenchCommand(System.out, System.err)
+                        .run(java.util.Arrays.asList(args).subList(1, args.length)));
+            }
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + command);
@@ -54,11 +59,13 @@ public final class Main {
                        java -jar misp-correlator.jar test-rules [--drl DIR] [--feed DIR] [--json] ALERT.json...
                        java -jar misp-correlator.jar test-rules --golden [--drl DIR]
                        java -jar misp-correlator.jar replay [--send] [--socket PATH] FILE...
+                       java -jar misp-correlator.jar bench [--help]
 
                   serve       run the service (the default); configuration from config/correlator.yaml
                               and CORRELATOR_* environment variables, see README.md
                   test-rules  run alerts through the DRL offline, like wazuh-logtest; see drl/README.md
                   replay      retro-hunt: re-check archived alerts.json files (plain or .gz) against MISP
+                  bench       load benchmark with baselines, see README, Performance
                 """);
         System.exit(status);
     }
