@@ -122,7 +122,8 @@ class LookupServiceIT {
         misp.answer(r -> {
             int now = inFlight.incrementAndGet();
             peak.accumulateAndGet(now, Math::max);
-            vertx.setTimer(100, t -> inFlight.decrementAndGet());
+            // counted down just before the answer leaves: a next request can only come after it
+            vertx.setTimer(90, t -> inFlight.decrementAndGet());
             return new Answer(200, Map.of("Content-Type", "application/json"), "{\"response\":{\"Attribute\":[]}}", 100);
         });
         LookupSettings two = new LookupSettings(1, Duration.ofMillis(1), 2, 0, 1000, Duration.ofMinutes(1),
