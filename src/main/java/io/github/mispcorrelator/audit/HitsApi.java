@@ -1,5 +1,7 @@
 package io.github.mispcorrelator.audit;
 
+import io.github.mispcorrelator.http.Responses;
+
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -74,11 +76,11 @@ public final class HitsApi {
         try {
             request = HitQuery.list(ctx.queryParams());
         } catch (BadParameterException e) {
-            Replies.error(ctx, 400, e.getMessage());
+            Responses.error(ctx, 400, e.getMessage());
             return;
         }
         if (request.format() == HitQuery.Format.JSON) {
-            query(ctx, () -> page(request), page -> Replies.json(ctx, 200, page));
+            query(ctx, () -> page(request), page -> Responses.json(ctx, 200, page));
         } else {
             export(ctx, request);
         }
@@ -115,12 +117,12 @@ public final class HitsApi {
                 throw new NumberFormatException();
             }
         } catch (NumberFormatException e) {
-            Replies.error(ctx, 400, "id: expected a positive whole number");
+            Responses.error(ctx, 400, "id: expected a positive whole number");
             return;
         }
         if (!ctx.queryParams().isEmpty()) {
             String name = ctx.queryParams().names().iterator().next();
-            Replies.error(ctx, 400, name + ": unknown parameter (GET /v1/hits/{id} takes none)");
+            Responses.error(ctx, 400, name + ": unknown parameter (GET /v1/hits/{id} takes none)");
             return;
         }
         query(ctx, () -> {
@@ -134,9 +136,9 @@ public final class HitsApi {
             }
         }, hit -> {
             if (hit == null) {
-                Replies.error(ctx, 404, "no hit with id " + id);
+                Responses.error(ctx, 404, "no hit with id " + id);
             } else {
-                Replies.json(ctx, 200, hit);
+                Responses.json(ctx, 200, hit);
             }
         });
     }
@@ -146,10 +148,10 @@ public final class HitsApi {
         try {
             request = HitQuery.stats(ctx.queryParams(), Instant.now());
         } catch (BadParameterException e) {
-            Replies.error(ctx, 400, e.getMessage());
+            Responses.error(ctx, 400, e.getMessage());
             return;
         }
-        query(ctx, () -> stats(request), stats -> Replies.json(ctx, 200, stats));
+        query(ctx, () -> stats(request), stats -> Responses.json(ctx, 200, stats));
     }
 
     private JsonObject stats(HitQuery.StatsRequest request) throws SQLException {
@@ -295,12 +297,12 @@ public final class HitsApi {
         if (e instanceof SQLTransientException || (e instanceof SQLException s && s.getSQLState() != null
                 && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P")))) {
             ctx.response().putHeader("Retry-After", "5");
-            Replies.error(ctx, 503, "hit store unavailable, try again");
+            Responses.error(ctx, 503, "hit store unavailable, try again");
         } else if (e instanceof SQLException s && "57014".equals(s.getSQLState())) {
-            Replies.error(ctx, 503, "query took too long; narrow it with from/to or another filter");
+            Responses.error(ctx, 503, "query took too long; narrow it with from/to or another filter");
         } else {
             LOG.error("Hit query failed", e);
-            Replies.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
+            Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
         }
     }
 

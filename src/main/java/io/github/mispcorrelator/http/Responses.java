@@ -5,24 +5,25 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** JSON answers and errors, one shape everywhere: {@code {"error": "..."}}. */
-final class Responses {
+/** JSON answers and errors, one shape everywhere: {@code {"error": "..."}}; never cached (they carry hit data). */
+public final class Responses {
     private static final Logger LOG = LoggerFactory.getLogger(Responses.class);
 
     private Responses() {
     }
 
-    static void json(RoutingContext ctx, int status, JsonObject body) {
+    public static void json(RoutingContext ctx, int status, JsonObject body) {
         if (ctx.response().ended() || ctx.response().closed()) {
             return;
         }
         ctx.response()
                 .setStatusCode(status)
                 .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
                 .end(body.encode());
     }
 
-    static void error(RoutingContext ctx, int status, String message) {
+    public static void error(RoutingContext ctx, int status, String message) {
         json(ctx, status, new JsonObject().put("error", message));
     }
 
@@ -36,16 +37,6 @@ final class Responses {
         };
         if (status >= 500) {
             LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
-        }
-        if (status == 413) {
-            // stop reading (and inflating) the rest of an oversized body
-            if (!ctx.response().ended()) {
-                ctx.response().setStatusCode(413).putHeader("Content-Type", "application/json")
-                        .putHeader("Connection", "close")
-                        .end(new JsonObject().put("error", message).encode())
-                        .onComplete(v -> ctx.request().connection().close());
-            }
-            return;
         }
         error(ctx, status, message);
     }

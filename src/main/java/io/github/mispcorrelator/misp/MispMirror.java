@@ -207,15 +207,7 @@ public final class MispMirror implements MispSource {
                 .put("type", new JsonArray(List.copyOf(types)))
                 .put("includeContext", true)
                 .put("includeEventTags", true);
-        if (settings.toIds()) {
-            body.put("to_ids", true);
-        }
-        if (settings.published()) {
-            body.put("published", true);
-        }
-        if (settings.enforceWarninglist()) {
-            body.put("enforceWarninglist", true);
-        }
+        RestSearchRequest.detectionFilters(body, settings);
         return body;
     }
 

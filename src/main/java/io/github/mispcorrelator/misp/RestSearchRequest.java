@@ -19,6 +19,20 @@ public final class RestSearchRequest {
     private RestSearchRequest() {
     }
 
+    /** to_ids, published and warning lists, as configured: asked of MISP by lookups and by the mirror's pulls. */
+    public static void detectionFilters(JsonObject body, MispSettings settings) {
+        if (settings.toIds()) {
+            body.put("to_ids", true);
+        }
+        if (settings.published()) {
+            body.put("published", true);
+        }
+        if (settings.enforceWarninglist()) {
+            // MISP drops values on its warning lists (public resolvers, CDNs, top domains): fewer false positives
+            body.put("enforceWarninglist", true);
+        }
+    }
+
     /** Pages read for one question before giving up: 50 × 1000 attributes. */
     static final int MAX_PAGES = 50;
 
@@ -42,16 +56,7 @@ public final class RestSearchRequest {
                 .put("includeEventTags", true)
                 .put("limit", LIMIT)
                 .put("page", page);
-        if (settings.toIds()) {
-            body.put("to_ids", true);
-        }
-        if (settings.published()) {
-            body.put("published", true);
-        }
-        if (settings.enforceWarninglist()) {
-            // MISP drops values on its warning lists (public resolvers, CDNs, top domains): fewer false positives
-            body.put("enforceWarninglist", true);
-        }
+        detectionFilters(body, settings);
         AttributeFilter f = settings.filter();
         if (!f.tagsInclude().isEmpty() || !f.tagsExclude().isEmpty()) {
             // MISP's tag filter: any listed tag, none of the "!"-prefixed ones (checked again on the answer)
