@@ -17,18 +17,26 @@ public final class IpAddresses {
     private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
 
     /** Non-global IPv4 ranges (IANA special-purpose registry): address, prefix length. */
-    private static final List<Object[]> V4_SPECIAL = List.of(
-            new Object[]{"0.0.0.0", 8}, new Object[]{"10.0.0.0", 8}, new Object[]{"100.64.0.0", 10},
-            new Object[]{"127.0.0.0", 8}, new Object[]{"169.254.0.0", 16}, new Object[]{"172.16.0.0", 12},
-            new Object[]{"192.0.0.0", 24}, new Object[]{"192.0.2.0", 24}, new Object[]{"192.88.99.0", 24},
-            new Object[]{"192.168.0.0", 16}, new Object[]{"198.18.0.0", 15}, new Object[]{"198.51.100.0", 24},
-            new Object[]{"203.0.113.0", 24}, new Object[]{"224.0.0.0", 4}, new Object[]{"240.0.0.0", 4});
+    /** A network block, parsed once: the address bytes and the prefix length. */
+    private record Block(byte[] network, int prefix) {
+        static Block of(String network, int prefix) {
+            return new Block(parse(network).orElseThrow().getAddress(), prefix);
+        }
+    }
+
+    /** Non-global IPv4 ranges (IANA special-purpose registry). */
+    private static final List<Block> V4_SPECIAL = List.of(
+            Block.of("0.0.0.0", 8), Block.of("10.0.0.0", 8), Block.of("100.64.0.0", 10),
+            Block.of("127.0.0.0", 8), Block.of("169.254.0.0", 16), Block.of("172.16.0.0", 12),
+            Block.of("192.0.0.0", 24), Block.of("192.0.2.0", 24), Block.of("192.88.99.0", 24),
+            Block.of("192.168.0.0", 16), Block.of("198.18.0.0", 15), Block.of("198.51.100.0", 24),
+            Block.of("203.0.113.0", 24), Block.of("224.0.0.0", 4), Block.of("240.0.0.0", 4));
 
     /** Non-global IPv6 ranges: unspecified, loopback, discard, documentation, ULA, link-local, site-local, multicast. */
-    private static final List<Object[]> V6_SPECIAL = List.of(
-            new Object[]{"::", 128}, new Object[]{"::1", 128}, new Object[]{"100::", 64},
-            new Object[]{"2001:db8::", 32}, new Object[]{"3fff::", 20}, new Object[]{"fc00::", 7},
-            new Object[]{"fe80::", 10}, new Object[]{"fec0::", 10}, new Object[]{"ff00::", 8});
+    private static final List<Block> V6_SPECIAL = List.of(
+            Block.of("::", 128), Block.of("::1", 128), Block.of("100::", 64),
+            Block.of("2001:db8::", 32), Block.of("3fff::", 20), Block.of("fc00::", 7),
+            Block.of("fe80::", 10), Block.of("fec0::", 10), Block.of("ff00::", 8));
 
     private IpAddresses() {
     }
@@ -124,10 +132,10 @@ public final class IpAddresses {
 
     /** Whether the address is publicly routable: not private, loopback, link-local, CGNAT, multicast, documentation. */
     public static boolean isGlobal(InetAddress address) {
-        List<Object[]> ranges = address instanceof Inet6Address ? V6_SPECIAL : V4_SPECIAL;
+        List<Block> ranges = address instanceof Inet6Address ? V6_SPECIAL : V4_SPECIAL;
         byte[] bytes = address.getAddress();
-        for (Object[] range : ranges) {
-            if (inRange(bytes, parse((String) range[0]).orElseThrow().getAddress(), (Integer) range[1])) {
+        for (Block range : ranges) {
+            if (inBlock(bytes, range.network(), range.prefix())) {
                 return false;
             }
         }
@@ -137,10 +145,6 @@ public final class IpAddresses {
 
     /** Whether the address lies in the block {@code network/prefix} (same address family only). */
     public static boolean inBlock(byte[] address, byte[] network, int prefix) {
-        return inRange(address, network, prefix);
-    }
-
-    private static boolean inRange(byte[] address, byte[] network, int prefix) {
         if (address.length != network.length) {
             return false;
         }

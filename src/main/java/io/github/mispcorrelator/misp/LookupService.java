@@ -257,10 +257,6 @@ public final class LookupService implements MispSource {
             requestFailures.increment();
             MispException e = ar.cause() instanceof MispException m ? m
                     : new MispException("MISP request failed: " + ar.cause(), true, null);
-            if (e.getMessage().startsWith("MISP did not answer")) {
-                // the attempt had what was left of the deadline; the analyst needs the configured timeout
-                e = new MispException("MISP did not answer within " + misp.timeout().toMillis() + " ms", true, null);
-            }
             if (e.retryable() && attemptNo < settings.retries() && breaker.allows()) {
                 long delayMs = backoffMs(attemptNo, e.retryAfter());
                 long left = (batch.deadlineNanos() - System.nanoTime()) / 1_000_000;
