@@ -21,7 +21,7 @@ class RestSearchRequestTest {
                 new MispSettings("http://m", "k", true, Duration.ofSeconds(1), true, true));
 
         assertThat(body.getString("returnFormat")).isEqualTo("json");
-        assertThat(body.getJsonArray("value").getList()).containsExactly(
+        assertThat(body.getJsonObject("value").getJsonArray("OR").getList()).containsExactly(
                 "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f", "2a02:cf40::1", "c2.example.net");
         assertThat(body.getJsonArray("type").getList()).contains("sha256", "filename|sha256", "ip-dst", "ip-src",
                 "ip-dst|port", "ip-src|port", "domain|ip", "domain", "hostname");
