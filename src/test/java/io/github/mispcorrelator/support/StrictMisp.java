@@ -337,8 +337,13 @@ public final class StrictMisp {
 
     private FakeMisp.Answer restSearch(JsonObject q) {
         List<Attribute> rows = new ArrayList<>();
+        // the type list is converted once per request (20,000 attributes are asked about per page)
+        Map<String, List<String>> types = q.containsKey("type") ? convertFilters(q.getValue("type")) : null;
+        Set<String> typeIn = types == null ? null : new java.util.HashSet<>(types.getOrDefault("OR", List.of()));
+        JsonObject rest = q.copy();
+        rest.remove("type");
         for (Attribute a : attributes) {
-            if (matches(q, a)) {
+            if ((typeIn == null || typeIn.contains(a.type)) && matches(rest, a)) {
                 rows.add(a);
             }
         }
