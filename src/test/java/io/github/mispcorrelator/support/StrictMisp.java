@@ -58,7 +58,8 @@ import java.util.regex.Pattern;
  *   <li><b>Sightings</b> ({@code /sightings/add}): {@code id} may be a {@code |}-separated list of numeric ids, a
  *       single 36-character value is a uuid (Sighting.php:815-821, 929-941); {@code values} mark every attribute whose
  *       value1 or value2 equals one, in any event (Sighting.php:822-838); {@code timestamp} is the sighting's date
- *       (SightingsController.php:52). Nothing matched: HTTP 200 with {@code {"message": "Could not add the Sighting.
+ *       (SightingsController.php:52); deleted attributes are not excluded (MispAttribute.php:1747-1770
+ *       fetchAttributesSimple). Nothing matched: HTTP 200 with {@code {"message": "Could not add the Sighting.
  *       Reason: ..."}} (SightingsController.php:83-87, Sighting.php:850-852).</li>
  *   <li><b>Warning lists</b>: {@code GET /warninglists/index/enabled:1} (WarninglistsController.php:23-56),
  *       {@code GET /warninglists/view/{id}} with entries and types (WarninglistsController.php:358-385); matching as
@@ -610,11 +611,11 @@ public final class StrictMisp {
                         wanted.add(s);
                     }
                 }
-                attributes.stream().filter(a -> !a.deleted && wanted.contains(Integer.toString(a.id))).forEach(matched::add);
+                attributes.stream().filter(a -> wanted.contains(Integer.toString(a.id))).forEach(matched::add);
             } else if (ids.length() == 36) {
-                attributes.stream().filter(a -> !a.deleted && a.uuid.equals(ids)).forEach(matched::add);
+                attributes.stream().filter(a -> a.uuid.equals(ids)).forEach(matched::add);
             } else {
-                attributes.stream().filter(a -> !a.deleted && Integer.toString(a.id).equals(ids)).forEach(matched::add);
+                attributes.stream().filter(a -> Integer.toString(a.id).equals(ids)).forEach(matched::add);
             }
         } else {
             List<String> values = new ArrayList<>();
@@ -626,7 +627,7 @@ public final class StrictMisp {
             if (values.isEmpty()) {
                 return sightingFailed("No valid attributes found.");
             }
-            attributes.stream().filter(a -> !a.deleted && (values.contains(a.value1()) || values.contains(a.value2())))
+            attributes.stream().filter(a -> (values.contains(a.value1()) || values.contains(a.value2())))
                     .forEach(matched::add);
         }
         if (matched.isEmpty()) {
