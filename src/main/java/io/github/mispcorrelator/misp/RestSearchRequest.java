@@ -67,13 +67,15 @@ public final class RestSearchRequest {
      * Whether another page may hold more: MISP's {@code X-Result-Count} is the page's SQL row count, plus one when it
      * came back full (MispAttribute.php:3336-3386), counted before warning lists drop attributes
      * (MispAttribute.php:2025-2028) — so a short page is no end while the count reaches the limit. Without the header
-     * (a proxy dropped it), a page cut by warning lists could be short too: then only an empty page ends.
+     * (a proxy dropped it), or with one counting fewer rows than came back (a limit above MISP's
+     * {@code memory_limit × 50} is fetched in chunks and only the first chunk is counted, MispAttribute.php:3306-3312,
+     * 3345-3362), a page cut by warning lists could be short too: then only an empty page ends.
      *
      * @param resultCount MISP's X-Result-Count, or null
      * @param filteredAfterLimit whether MISP drops attributes after the LIMIT (enforceWarninglist)
      */
     public static boolean morePages(Integer resultCount, int returned, int limit, boolean filteredAfterLimit) {
-        if (resultCount != null) {
+        if (resultCount != null && returned <= resultCount) {
             return resultCount >= limit;
         }
         return filteredAfterLimit ? returned > 0 : returned >= limit;

@@ -38,4 +38,33 @@ class RestSearchRequestTest {
         assertThat(body.containsKey("to_ids")).isFalse();
         assertThat(body.containsKey("published")).isFalse();
     }
+
+    @Test
+    void pagingFollowsMispsRowCountNotThePageLength() {
+        // full page, nothing dropped: rows + 1
+        assertThat(RestSearchRequest.morePages(1001, 1000, 1000, true)).isTrue();
+        // full page of rows, 30 dropped by warning lists after the LIMIT: the count says 1,000
+        assertThat(RestSearchRequest.morePages(1000, 970, 1000, true)).isTrue();
+        // the last rows
+        assertThat(RestSearchRequest.morePages(412, 400, 1000, true)).isFalse();
+        assertThat(RestSearchRequest.morePages(0, 0, 1000, true)).isFalse();
+        // no header: with warning lists only an empty page ends, without them a short one does
+        assertThat(RestSearchRequest.morePages(null, 970, 1000, true)).isTrue();
+        assertThat(RestSearchRequest.morePages(null, 0, 1000, true)).isFalse();
+        assertThat(RestSearchRequest.morePages(null, 970, 1000, false)).isFalse();
+        assertThat(RestSearchRequest.morePages(null, 1000, 1000, false)).isTrue();
+        // a limit above MISP's memory_limit x 50: only the first chunk is counted, fewer than came back
+        assertThat(RestSearchRequest.morePages(6400, 9990, 10000, true)).isTrue();
+    }
+
+    @Test
+    void valuesMispWouldReadAsPatternsAreNeverSent() {
+        assertThat(RestSearchRequest.reinterpreted("http://x.example/%")).startsWith(RestSearchRequest.UNCHECKED_PREFIX);
+        assertThat(RestSearchRequest.reinterpreted("%.example")).isNotNull();
+        assertThat(RestSearchRequest.reinterpreted("http://x.example/a%20b")).isNull();
+        assertThat(RestSearchRequest.reinterpreted("!x")).as("the OR form takes ! literally").isNull();
+        JsonObject body = RestSearchRequest.body(List.of(new Indicator(IndicatorType.URL, "!x", "f", "r")),
+                new MispSettings("http://m", "k", true, Duration.ofSeconds(1), true, true));
+        assertThat(body.getJsonObject("value").getJsonArray("OR").getList()).containsExactly("!x");
+    }
 }
