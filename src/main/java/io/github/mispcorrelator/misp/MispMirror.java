@@ -779,7 +779,8 @@ public final class MispMirror implements MispSource {
         } else if (source instanceof FeedSource feed) {
             mode = "feed";
             instances.add(new JsonObject().put("instance", feed.name()).put("mode", "feed")
-                    .put("attributes", feed.attributeCount()));
+                    .put("attributes", feed.attributeCount())
+                    .put("missing_events", new JsonArray(new ArrayList<>(feed.missingEvents()))));
         } else {
             mode = "live";
             for (String name : source.name().split(",")) {
