@@ -47,7 +47,16 @@ public final class FeedSource implements MispSource {
      * @throws IllegalArgumentException when the directory or an event file cannot be read, naming the file
      */
     public static FeedSource load(Path dir, MispSettings filters) {
+        return load(dir, filters, Warninglists.NONE);
+    }
+
+    /**
+     * As {@link #load(Path, MispSettings)}, leaving out attributes on these warning lists when
+     * {@code enforceWarninglist} is set (as MISP would drop them from a restSearch answer).
+     */
+    public static FeedSource load(Path dir, MispSettings filters, Warninglists warninglists) {
         String name = "feed:" + dir;
+        int warned = 0;
         List<String> missing = new ArrayList<>();
         List<Path> eventFiles = eventFiles(dir, missing);
         Map<String, List<MispAttribute>> index = new HashMap<>();
@@ -66,13 +75,18 @@ public final class FeedSource implements MispSource {
                 if (filters.toIds() && !a.toIds()) {
                     continue;
                 }
+                if (filters.enforceWarninglist() && warninglists.listed(a)) {
+                    warned++;
+                    continue;
+                }
                 count++;
                 for (String key : AttributeMatcher.keys(a)) {
                     index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
                 }
             }
         }
-        LOG.info("Loaded MISP feed {}: {} events, {} attributes usable for detection", dir, eventFiles.size(), count);
+        LOG.info("Loaded MISP feed {}: {} events, {} attributes usable for detection{}", dir, eventFiles.size(), count,
+                warninglists.isEmpty() ? "" : " (" + warned + " left out: on " + warninglists.size() + " warning lists)");
         if (!missing.isEmpty()) {
             LOG.warn("MISP feed {}: the manifest lists {} event(s) with no file, left out: {}", dir, missing.size(),
                     missing.size() <= 20 ? missing : missing.subList(0, 20) + " …");

@@ -63,6 +63,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * incremental pull indexes only what it changed (a small second index that wins over the big one by uuid); the big
  * one is rebuilt by full pulls, or when the changes pile up.
  * The filters of {@link MispSettings#filter()} (tags, ages) are applied to every answer, as the live lookup does.
+ * With {@code enforceWarninglist}, MISP's enabled warning lists are pulled with every pull (the index; a list's
+ * entries only when it is new or its version or entry count changed) and applied to every answer
+ * ({@link Warninglists}): a list enabled or extended in MISP moves no attribute timestamp, so the pulls alone would
+ * keep serving what it now covers until the next rebuild.
  * Until a complete copy is held (first start), lookups go to {@code fallback}, the live lookup layer.
  */
 public final class MispMirror implements MispSource {
@@ -169,6 +173,10 @@ public final class MispMirror implements MispSource {
     private volatile long lastDurationMs = -1;
     private volatile boolean closed;
     private long timer = -1;
+    private volatile Warninglists warninglists = Warninglists.NONE;
+    private volatile Instant warninglistsPulledAt;
+    /** The warning lists read so far, by MISP id with the version and entry count they were read at (pull steps only). */
+    private final Map<String, Map.Entry<String, Warninglists.WarningList>> listsById = new HashMap<>();
 
     private final Counter localLookups;
     private final Counter fallbackLookups;
@@ -267,6 +275,9 @@ public final class MispMirror implements MispSource {
             List<MispAttribute> attributes = found.get(i);
             if (attributes != null) {
                 List<MispAttribute> kept = misp.filter().apply(i.type(), attributes, now);
+                if (misp.enforceWarninglist()) {
+                    kept = warninglists.drop(kept);
+                }
                 if (!kept.isEmpty()) {
                     matches.put(i, kept);
                 }
@@ -429,6 +440,9 @@ public final class MispMirror implements MispSource {
         if (full) {
             chain = chain.compose(v -> removeUnseen(seen, p));
         }
+        if (misp.enforceWarninglist()) {
+            chain = chain.compose(v -> pullWarninglists(p));
+        }
         return chain
                 .compose(v -> {
                     p.step = "indexing";
@@ -468,6 +482,52 @@ public final class MispMirror implements MispSource {
                 })
                 .eventually(() -> {
                     progress = null;
+                    return Future.succeededFuture();
+                });
+    }
+
+    /**
+     * MISP's enabled warning lists, for the lookups to apply; a failure (e.g. a role that may not read them) is
+     * logged and the lists held so far are kept — the pull itself does not fail.
+     */
+    private Future<Void> pullWarninglists(Progress p) {
+        p.step = "warning lists";
+        return client.getJson("/warninglists/index/enabled:1", settings.pageTimeout())
+                .compose(index -> {
+                    Map<String, String> versions = Warninglists.versionsFromMispIndex(index);
+                    Future<Void> each = Future.succeededFuture();
+                    for (Map.Entry<String, String> e : versions.entrySet()) {
+                        var held = listsById.get(e.getKey());
+                        if (held != null && held.getKey().equals(e.getValue())) {
+                            continue;
+                        }
+                        each = each.compose(v -> client.getJson("/warninglists/view/" + e.getKey(), settings.pageTimeout())
+                                .map(view -> {
+                                    listsById.put(e.getKey(), Map.entry(e.getValue(), Warninglists.fromMispView(view)));
+                                    return null;
+                                }));
+                    }
+                    return each.compose(v -> {
+                        listsById.keySet().retainAll(versions.keySet());
+                        List<Warninglists.WarningList> lists = new ArrayList<>();
+                        listsById.values().forEach(e -> lists.add(e.getValue()));
+                        return onWorker(() -> Warninglists.of(lists));
+                    });
+                })
+                .map(built -> {
+                    boolean changed = built.size() != warninglists.size() || built.entries() != warninglists.entries();
+                    warninglists = built;
+                    warninglistsPulledAt = Instant.now();
+                    if (changed) {
+                        LOG.info("MISP mirror {}: {} enabled warning lists ({} entries) applied to lookups", name(),
+                                built.size(), built.entries());
+                    }
+                    return (Void) null;
+                })
+                .recover(e -> {
+                    LOG.warn("MISP mirror {}: cannot read MISP's warning lists ({}); {}", name(), e.getMessage(),
+                            warninglists.isEmpty() ? "lookups apply none until a pull reads them"
+                                    : "the " + warninglists.size() + " lists read before are kept");
                     return Future.succeededFuture();
                 });
     }
@@ -762,6 +822,8 @@ public final class MispMirror implements MispSource {
                 .put("interval_seconds", settings.interval().toSeconds())
                 .put("last_sync_duration_ms", lastDurationMs < 0 ? null : lastDurationMs)
                 .put("sync", sync)
+                .put("warninglists", new JsonObject().put("lists", warninglists.size()).put("entries", warninglists.entries())
+                        .put("pulled_at", warninglistsPulledAt == null ? null : warninglistsPulledAt.toString()))
                 .put("last_error", lastError)
                 .put("last_error_at", lastErrorAt == null ? null : lastErrorAt.toString());
     }
