@@ -14,12 +14,17 @@
 # sends one "misp.error" event so the SOC sees the outage. It never writes the API key anywhere.
 #
 # Python standard library only: it runs on Wazuh's bundled Python (3.10+) and on any Python 3.8+.
-# Exit status: 1 when the alert file cannot be read at all, 0 otherwise (some integratord versions disable an
-# integration after a non-zero exit).
+# Exit status: 1 when the alert file cannot be read at all, 0 otherwise. integratord only logs a non-zero exit
+# ("Unable to run integration", wazuh src/os_integrator/integrator.c:453-463 in v4.14.0); it disables nothing.
 #
 # Options file (JSON, all optional): timeout (s), retries, spool_dir, socket, verify_tls (bool), ca_file,
-# backoff (s, first retry delay), backoff_max (s), spool_max_bytes, spool_replay_max, down_window (s).
-# timeout and retries given as arguments win over the options file.
+# backoff (s, first retry delay), backoff_max (s), spool_max_bytes, spool_replay_max, spool_replay_seconds,
+# down_window (s). timeout and retries given as arguments win over the options file.
+#
+# integratord waits for this script with no timeout (wpopenv, then reads its output to the end and wpclose,
+# integrator.c:447-453) and runs every integration of every alert one after the other: a run must stay short.
+# Re-sending the spool therefore stops after spool_replay_seconds of wall-clock time (default 20 s), whatever
+# spool_replay_max allows; the rest waits for the next run.
 #
 # integratord runs integrations one alert at a time, so an outage must not cost every alert the whole retry
 # sequence: for down_window seconds after the correlator was last found unreachable, a run tries once, without
@@ -64,6 +69,8 @@ DEFAULT_HOOK_URL = "http://127.0.0.1:8080"
 DEFAULT_SPOOL_MAX_BYTES = 100 * 1024 * 1024
 # re-send at most this many spooled alerts a run: integratord waits for us, and queues alerts meanwhile
 DEFAULT_SPOOL_REPLAY_MAX = 1000
+# and for at most this long (wall clock): a slow correlator must not hold integratord for hours
+DEFAULT_SPOOL_REPLAY_SECONDS = 20.0
 DEFAULT_DOWN_WINDOW = 300.0
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
@@ -274,6 +281,8 @@ class Config(object):
                                        log, 1024, integer=True)
         self.spool_replay_max = _number(options.get("spool_replay_max"), DEFAULT_SPOOL_REPLAY_MAX,
                                         "spool_replay_max", log, 0, integer=True)
+        self.spool_replay_seconds = _number(options.get("spool_replay_seconds"), DEFAULT_SPOOL_REPLAY_SECONDS,
+                                            "spool_replay_seconds", log, 0)
         self.down_window = _number(options.get("down_window"), DEFAULT_DOWN_WINDOW, "down_window", log, 0)
 
 
@@ -928,8 +937,12 @@ class Forwarder(object):
                 return
             self.log.info("re-sending %d spooled alert(s)" % len(lines))
             settled = 0
+            deadline = time.monotonic() + self.config.spool_replay_seconds
             try:
                 for line in lines[:self.config.spool_replay_max]:
+                    if settled and time.monotonic() >= deadline:
+                        self.log.info("spool: replay budget of %gs used" % self.config.spool_replay_seconds)
+                        break
                     if not self.forward(line, spooled=True):
                         break
                     settled += 1

@@ -118,7 +118,8 @@ public final class Correlator {
                             onStored.accept(fresh);
                         }
                     });
-            if (recheck != null && !result.errors().isEmpty()) {
+            if (recheck != null && result.errors().values().stream()
+                    .anyMatch(e -> !e.contains(io.github.mispcorrelator.misp.RestSearchRequest.UNCHECKED_PREFIX))) {
                 // the hits MISP did answer are stored; the rest waits for MISP to come back
                 String reason = result.errors().values().iterator().next();
                 saved = saved.compose(fresh -> recheck.add(alert, reason).map(fresh));

@@ -185,7 +185,9 @@ public final class CorrelatorService implements AutoCloseable {
                                  List<MispMirror> mirrors, Runnable onRecovery) {
         List<MispSettings> instances = mispInstances(config);
         if (instances.isEmpty()) {
-            return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config));
+            return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config),
+                    config.find(CorrelatorConfig.FEED_WARNINGLISTS).map(io.github.mispcorrelator.misp.Warninglists::load)
+                            .orElse(io.github.mispcorrelator.misp.Warninglists.NONE));
         }
         LookupSettings lookup = LookupSettings.from(config);
         List<MispSource> sources = new ArrayList<>();

@@ -164,8 +164,12 @@ final class FakeMispServer implements AutoCloseable {
                     abandoned.incrementAndGet(); // the client gave up (timeout) before the answer
                     return;
                 }
-                req.response().setStatusCode(code).putHeader("Content-Type", "application/json")
-                        .end(Buffer.buffer(body));
+                req.response().setStatusCode(code).putHeader("Content-Type", "application/json");
+                if (code == 200 && path.startsWith("/attributes/restSearch")) {
+                    // as MISP: the page's row count (AppController.php:1442); this fake never fills a page
+                    req.response().putHeader("X-Result-Count", Integer.toString(occurrences(body, "\"event_id\":\"")));
+                }
+                req.response().end(Buffer.buffer(body));
             };
             if (latencyMs > 0) {
                 vertx.setTimer(latencyMs, t -> send.run());
@@ -193,6 +197,14 @@ final class FakeMispServer implements AutoCloseable {
         }
         List<String> typeList = list(request.path("type"));
         return answer(asked, typeList.isEmpty() ? null : new HashSet<>(typeList), true);
+    }
+
+    private static int occurrences(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+            n++;
+        }
+        return n;
     }
 
     /** {@code "x"}, {@code ["x","y"]} or {@code {"OR":["x","y"]}} as a list. */

@@ -80,7 +80,8 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Integer> MISP_BREAKER_FAILURES = new ConfigKey<>("MISP_BREAKER_FAILURES", "5",
             Parsers.intBetween(1, 1000), "Consecutive failed requests that open the circuit breaker.");
     public static final ConfigKey<Duration> MISP_BREAKER_OPEN = new ConfigKey<>("MISP_BREAKER_OPEN", "30s", Parsers.DURATION_PARSER,
-            "While open, how often /servers/getVersion.json is probed; a success closes the breaker.");
+            "While open, the longest wait between probes of /servers/getVersion.json (the first comes after 1 s, then "
+                    + "doubling); a success closes the breaker, but not before a 429's X-Rate-Limit-Reset has passed.");
     public static final ConfigKey<Long> MISP_RECHECK_MAX = new ConfigKey<>("MISP_RECHECK_MAX", "100000",
             Parsers.longBetween(0, 100_000_000), "Alerts kept for a re-check while MISP fails; beyond, the oldest are dropped.");
     public static final ConfigKey<Duration> MISP_RECHECK_INTERVAL = new ConfigKey<>("MISP_RECHECK_INTERVAL", "30s",
@@ -98,11 +99,15 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Duration> MISP_MIRROR_REBUILD = new ConfigKey<>("MISP_MIRROR_REBUILD", "24h", Parsers.AGE,
             "How often the mirror pulls everything again (deletions and unpublishing move no timestamp).");
     public static final ConfigKey<Integer> MISP_MIRROR_PAGE = new ConfigKey<>("MISP_MIRROR_PAGE", "5000",
-            Parsers.intBetween(10, 100_000), "Attributes per restSearch page when the mirror pulls.");
+            Parsers.intBetween(10, 100_000), "Attributes per restSearch page when the mirror pulls; at most MISP's PHP "
+                    + "memory_limit in MB x 50 (6,400 for 128M), beyond which MISP counts pages wrongly.");
     public static final ConfigKey<Duration> MISP_MIRROR_TIMEOUT = new ConfigKey<>("MISP_MIRROR_TIMEOUT", "2m",
             Parsers.DURATION_PARSER, "Longest wait for one page of a mirror pull.");
     public static final ConfigKey<Path> FEED_DIR = new ConfigKey<>("FEED_DIR", "config/demo-feed", Parsers.EXISTING_DIR,
             "MISP feed directory (manifest.json + one event file per event) used when MISP_URL is unset.");
+    public static final ConfigKey<Path> FEED_WARNINGLISTS = new ConfigKey<>("FEED_WARNINGLISTS", null, Parsers.EXISTING_DIR,
+            "A copy of the misp-warninglists repository (or its lists/ directory): with MISP_ENFORCE_WARNINGLIST, feed "
+                    + "attributes on these lists are left out, as MISP would drop them.");
     public static final ConfigKey<String> DB_URL = new ConfigKey<>("DB_URL", null, Parsers.JDBC_URL,
             "PostgreSQL JDBC URL. Unset: an embedded PostgreSQL keeps its data under DATA_DIR.");
     public static final ConfigKey<String> DB_USER = new ConfigKey<>("DB_USER", null, Parsers.TEXT,
@@ -150,7 +155,7 @@ public final class CorrelatorConfig {
             MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
             MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, MISP_SIGHTINGS,
             MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
-            FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
+            FEED_DIR, FEED_WARNINGLISTS, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
             INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
 

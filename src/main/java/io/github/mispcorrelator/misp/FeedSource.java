@@ -30,6 +30,8 @@ public final class FeedSource implements MispSource {
     private final int attributeCount;
 
     private final AttributeFilter filter;
+    /** Events the manifest lists whose file is missing (a feed copied half-way): loaded without them, reported. */
+    private List<String> missingEvents = List.of();
 
     private FeedSource(String name, Map<String, List<MispAttribute>> index, int attributeCount, AttributeFilter filter) {
         this.name = name;
@@ -39,13 +41,24 @@ public final class FeedSource implements MispSource {
     }
 
     /**
-     * Reads every event the manifest lists (or, without a manifest, every {@code *.json} file).
+     * Reads every event the manifest lists (or, without a manifest, every {@code *.json} file). An event the manifest
+     * lists without a file is left out, logged and reported ({@link #missingEvents()}): the rest still loads.
      *
      * @throws IllegalArgumentException when the directory or an event file cannot be read, naming the file
      */
     public static FeedSource load(Path dir, MispSettings filters) {
+        return load(dir, filters, Warninglists.NONE);
+    }
+
+    /**
+     * As {@link #load(Path, MispSettings)}, leaving out attributes on these warning lists when
+     * {@code enforceWarninglist} is set (as MISP would drop them from a restSearch answer).
+     */
+    public static FeedSource load(Path dir, MispSettings filters, Warninglists warninglists) {
         String name = "feed:" + dir;
-        List<Path> eventFiles = eventFiles(dir);
+        int warned = 0;
+        List<String> missing = new ArrayList<>();
+        List<Path> eventFiles = eventFiles(dir, missing);
         Map<String, List<MispAttribute>> index = new HashMap<>();
         int count = 0;
         for (Path file : eventFiles) {
@@ -62,14 +75,25 @@ public final class FeedSource implements MispSource {
                 if (filters.toIds() && !a.toIds()) {
                     continue;
                 }
+                if (filters.enforceWarninglist() && warninglists.listed(a)) {
+                    warned++;
+                    continue;
+                }
                 count++;
                 for (String key : AttributeMatcher.keys(a)) {
                     index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
                 }
             }
         }
-        LOG.info("Loaded MISP feed {}: {} events, {} attributes usable for detection", dir, eventFiles.size(), count);
-        return new FeedSource(name, Map.copyOf(index), count, filters.filter());
+        LOG.info("Loaded MISP feed {}: {} events, {} attributes usable for detection{}", dir, eventFiles.size(), count,
+                warninglists.isEmpty() ? "" : " (" + warned + " left out: on " + warninglists.size() + " warning lists)");
+        if (!missing.isEmpty()) {
+            LOG.warn("MISP feed {}: the manifest lists {} event(s) with no file, left out: {}", dir, missing.size(),
+                    missing.size() <= 20 ? missing : missing.subList(0, 20) + " …");
+        }
+        FeedSource feed = new FeedSource(name, Map.copyOf(index), count, filters.filter());
+        feed.missingEvents = List.copyOf(missing);
+        return feed;
     }
 
     /** An in-memory source over given attributes (a rule test case's own MISP answer), with the same matching. */
@@ -83,16 +107,18 @@ public final class FeedSource implements MispSource {
         return new FeedSource(name, Map.copyOf(index), attributes.size(), AttributeFilter.NONE);
     }
 
-    private static List<Path> eventFiles(Path dir) {
+    private static List<Path> eventFiles(Path dir, List<String> missing) {
         Path manifest = dir.resolve("manifest.json");
         List<Path> files = new ArrayList<>();
         try {
             if (Files.isRegularFile(manifest)) {
                 JsonNode m = AlertParser.MAPPER.readTree(manifest.toFile());
                 for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
-                    Path f = dir.resolve(it.next() + ".json");
+                    String uuid = it.next();
+                    Path f = dir.resolve(uuid + ".json");
                     if (!Files.isRegularFile(f)) {
-                        throw new IllegalArgumentException("MISP feed manifest " + manifest + " lists an event with no file: " + f);
+                        missing.add(uuid);
+                        continue;
                     }
                     files.add(f);
                 }
@@ -129,5 +155,10 @@ public final class FeedSource implements MispSource {
 
     public int attributeCount() {
         return attributeCount;
+    }
+
+    /** The uuids of events the manifest lists but whose file is missing. */
+    public List<String> missingEvents() {
+        return missingEvents;
     }
 }

@@ -144,6 +144,11 @@ public final class LookupService implements MispSource {
         Map<Indicator, Future<Answer>> answers = new LinkedHashMap<>();
         boolean enqueued = false;
         for (Indicator i : indicators) {
+            String unaskable = RestSearchRequest.reinterpreted(i.value());
+            if (unaskable != null) {
+                answers.put(i, Future.failedFuture(new MispException(unaskable, false, null)));
+                continue;
+            }
             Answer cached = cache.getIfPresent(i.key());
             if (cached != null) {
                 cacheHits.increment();
@@ -257,6 +262,23 @@ public final class LookupService implements MispSource {
             requestFailures.increment();
             MispException e = ar.cause() instanceof MispException m ? m
                     : new MispException("MISP request failed: " + ar.cause(), true, null);
+            if (e.rateLimited()) {
+                // every search of this key is refused until the reset (RateLimitComponent.php:47-53): wait for it
+                // when the alert can, otherwise open the breaker until then — its probe (getVersion, never
+                // rate-limited) must not close it earlier
+                long left = (batch.deadlineNanos() - System.nanoTime()) / 1_000_000;
+                if (e.retryAfter() != null && attemptNo < settings.retries() && e.retryAfter().toMillis() < left
+                        && breaker.allows()) {
+                    vertx.setTimer(Math.max(1, e.retryAfter().toMillis()), id -> attempt(batch, attemptNo + 1));
+                    return;
+                }
+                if (breaker.rateLimited(e.getMessage(), e.retryAfter())) {
+                    LOG.warn("MISP {} circuit opened: {}", name(), e.getMessage());
+                }
+                scheduleProbe();
+                finish(batch, e);
+                return;
+            }
             if (e.retryable() && attemptNo < settings.retries() && breaker.allows()) {
                 long delayMs = backoffMs(attemptNo, e.retryAfter());
                 long left = (batch.deadlineNanos() - System.nanoTime()) / 1_000_000;
@@ -328,7 +350,7 @@ public final class LookupService implements MispSource {
             }
             probing = true;
         }
-        vertx.setTimer(Math.max(1, breaker.openFor().toMillis()), id -> client.probe().onComplete(ar -> {
+        vertx.setTimer(Math.max(1, breaker.nextProbeDelay().toMillis()), id -> client.probe().onComplete(ar -> {
             synchronized (this) {
                 probing = false;
             }
@@ -336,6 +358,9 @@ public final class LookupService implements MispSource {
                 if (breaker.probeSucceeded()) {
                     LOG.info("MISP {} answers again: circuit closed", name());
                     onRecovery.run();
+                } else if (breaker.state() == CircuitBreaker.State.OPEN) {
+                    // MISP answers, but its rate limit has not reset yet (getVersion is never rate-limited)
+                    scheduleProbe();
                 }
             } else {
                 scheduleProbe();

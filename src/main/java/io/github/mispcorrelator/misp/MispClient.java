@@ -56,9 +56,26 @@ public final class MispClient implements MispSource {
         if (indicators.isEmpty()) {
             return Future.succeededFuture(LookupResult.empty());
         }
-        return search(indicators, settings.timeout())
-                .map(attributes -> new LookupResult(AttributeMatcher.match(indicators, attributes), java.util.Map.of()))
-                .otherwise(failure -> LookupResult.failed(indicators, failure.getMessage()));
+        java.util.Map<Indicator, String> unchecked = new java.util.LinkedHashMap<>();
+        List<Indicator> asked = new java.util.ArrayList<>();
+        for (Indicator i : indicators) {
+            String why = RestSearchRequest.reinterpreted(i.value());
+            if (why != null) {
+                unchecked.put(i, why);
+            } else {
+                asked.add(i);
+            }
+        }
+        if (asked.isEmpty()) {
+            return Future.succeededFuture(new LookupResult(java.util.Map.of(), unchecked));
+        }
+        return search(asked, settings.timeout())
+                .map(attributes -> new LookupResult(AttributeMatcher.match(asked, attributes), unchecked))
+                .otherwise(failure -> {
+                    java.util.Map<Indicator, String> errors = new java.util.LinkedHashMap<>(unchecked);
+                    asked.forEach(i -> errors.put(i, failure.getMessage()));
+                    return new LookupResult(java.util.Map.of(), errors);
+                });
     }
 
     /**
@@ -72,9 +89,10 @@ public final class MispClient implements MispSource {
     }
 
     /**
-     * restSearch answers at most {@link RestSearchRequest#LIMIT} attributes a page: a full page means there may be
-     * more, so the next one is fetched (within the same deadline) — a value with many attributes must not push the
-     * other values of its batch off the first page.
+     * restSearch answers at most {@link RestSearchRequest#LIMIT} attributes a page; while MISP's row count says the
+     * page was full ({@link RestSearchRequest#morePages}: warning lists may shorten a full page) the next one is
+     * fetched (within the same deadline) — a value with many attributes must not push the other values of its batch
+     * off the first page.
      */
     private Future<List<MispAttribute>> page(List<Indicator> indicators, int page, List<MispAttribute> sofar,
                                              long deadlineNanos) {
@@ -92,13 +110,12 @@ public final class MispClient implements MispSource {
                         // the analyst needs the configured timeout, not what was left of it for this page
                         ? new MispException("MISP did not answer within " + settings.timeout().toMillis() + " ms", true, null)
                         : e))
-                .compose(this::answer)
-                .compose(attributes -> {
+                .compose(response -> answer(response).map(attributes -> {
                     sofar.addAll(attributes);
-                    return attributes.size() >= RestSearchRequest.LIMIT
-                            ? page(indicators, page + 1, sofar, deadlineNanos)
-                            : Future.succeededFuture(sofar);
-                });
+                    return RestSearchRequest.morePages(resultCount(response), attributes.size(), RestSearchRequest.LIMIT,
+                            settings.enforceWarninglist());
+                }))
+                .compose(more -> more ? page(indicators, page + 1, sofar, deadlineNanos) : Future.succeededFuture(sofar));
     }
 
     /** Posts a restSearch body with the headers and the bounded wait every request gets. */
@@ -117,17 +134,67 @@ public final class MispClient implements MispSource {
                 .recover(failure -> Future.failedFuture(describe(failure, timeoutMs)));
     }
 
+    /** One restSearch page as MISP sent it: the raw body and its {@code X-Result-Count} (null when absent). */
+    public record SearchPage(Buffer body, Integer resultCount) {
+    }
+
     /**
      * One page of a {@code POST /attributes/restSearch} with the given body (the local mirror's bulk pull: no
      * {@code value}, with {@code page} and {@code limit}). Answers MISP's raw 200 body, to be parsed off the event
-     * loop; fails with {@link MispException} as {@link #search} does.
+     * loop, with its row count; fails with {@link MispException} as {@link #search} does.
      */
-    public Future<Buffer> searchPage(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
+    public Future<SearchPage> searchPage(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
         return restSearch(body, timeout)
                 .compose(response -> response.statusCode() == 200
-                        ? Future.succeededFuture(response.body() == null ? Buffer.buffer() : response.body())
+                        ? Future.succeededFuture(new SearchPage(response.body() == null ? Buffer.buffer() : response.body(),
+                        resultCount(response)))
                         : Future.failedFuture(statusError(response.statusCode(), response.body(),
                         response.getHeader("Retry-After"), response.getHeader("X-Rate-Limit-Reset"))));
+    }
+
+    /**
+     * A plain GET of MISP's API (the warning lists), answering the JSON body of a 200; fails with
+     * {@link MispException} otherwise.
+     */
+    public Future<JsonNode> getJson(String path, Duration timeout) {
+        long timeoutMs = Math.max(1, timeout.toMillis());
+        var request = client.getAbs(settings.url() + path).timeout(timeoutMs)
+                .putHeader(HttpHeaders.ACCEPT.toString(), "application/json");
+        if (settings.key() != null) {
+            request.putHeader(HttpHeaders.AUTHORIZATION.toString(), settings.key());
+        }
+        return request.send()
+                .timeout(timeoutMs + 50, TimeUnit.MILLISECONDS)
+                .recover(failure -> Future.failedFuture(describe(failure, timeoutMs)))
+                .compose(response -> {
+                    if (response.statusCode() != 200) {
+                        return Future.failedFuture(statusError(response.statusCode(), response.body(),
+                                response.getHeader("Retry-After"), response.getHeader("X-Rate-Limit-Reset")));
+                    }
+                    Buffer b = response.body();
+                    if (b != null && b.length() > MAX_ANSWER_BYTES) {
+                        return Future.failedFuture(new MispException("MISP answered " + b.length() + " bytes, more than "
+                                + MAX_ANSWER_BYTES + " allowed", false, null));
+                    }
+                    try {
+                        return Future.succeededFuture(AlertParser.MAPPER.readTree(b == null ? new byte[0] : b.getBytes()));
+                    } catch (IOException e) {
+                        return Future.failedFuture(new MispException("MISP answered " + path + " with a body that is not JSON: "
+                                + snippet(b), true, null));
+                    }
+                });
+    }
+
+    private static Integer resultCount(HttpResponse<Buffer> response) {
+        String h = response.getHeader("X-Result-Count");
+        if (h == null) {
+            return null;
+        }
+        try {
+            return Integer.parseInt(h.strip());
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** {@code GET /servers/getVersion.json}: whether MISP answers again, and accepts our key (circuit breaker probe). */
@@ -187,9 +254,11 @@ public final class MispClient implements MispSource {
             case 401, 403 -> new MispException("MISP refused the request (HTTP " + status
                     + "): check MISP_KEY and the user's role" + detail, false, null);
             case 405 -> new MispException("MISP does not allow API searches for this user (HTTP 405)" + detail, false, null);
+            // MISP sends X-Rate-Limit-Reset, never Retry-After (app/Controller/AppController.php:874-900); until the
+            // reset every restSearch of this key is refused (app/Controller/Component/RateLimitComponent.php:47-53)
             case 429 -> new MispException("MISP rate limit exceeded (HTTP 429)"
                     + (retryAfter != null ? ", retry after " + retryAfter + " s"
-                    : rateLimitReset != null ? ", limit resets in " + rateLimitReset + " s" : "") + detail, true, wait);
+                    : rateLimitReset != null ? ", limit resets in " + rateLimitReset + " s" : "") + detail, true, wait, true);
             default -> status >= 500
                     ? new MispException("MISP server error (HTTP " + status + ")" + detail, true, wait)
                     : new MispException("MISP answered HTTP " + status + detail, false, null);

@@ -9,11 +9,22 @@ import java.time.Duration;
 public class MispException extends RuntimeException {
     private final boolean retryable;
     private final Duration retryAfter;
+    private final boolean rateLimited;
 
     public MispException(String message, boolean retryable, Duration retryAfter) {
+        this(message, retryable, retryAfter, false);
+    }
+
+    public MispException(String message, boolean retryable, Duration retryAfter, boolean rateLimited) {
         super(message, null, false, false);
         this.retryable = retryable;
         this.retryAfter = retryAfter;
+        this.rateLimited = rateLimited;
+    }
+
+    /** An HTTP 429: MISP refuses every search of this key until {@link #retryAfter()} has passed. */
+    public boolean rateLimited() {
+        return rateLimited;
     }
 
     public boolean retryable() {

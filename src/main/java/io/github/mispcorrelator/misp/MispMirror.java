@@ -39,22 +39,34 @@ import java.util.concurrent.atomic.AtomicReference;
  * A local mirror of one MISP instance ({@code MISP_MIRROR=true}): its detection attributes held in memory, so that a
  * lookup makes no network call, and kept in PostgreSQL, so that a restart does not pull everything again.
  * <ul>
- *   <li><b>Initial load</b>: {@code POST /attributes/restSearch} page after page ({@code page}/{@code limit}, no
- *       {@code value}; the indicator types only; {@code to_ids}, {@code published}, {@code enforceWarninglist} as
- *       configured; with event context and tags).</li>
- *   <li><b>Incremental pulls</b> every {@code MISP_MIRROR_INTERVAL}: attributes whose {@code timestamp} is at or
- *       after the cursor (the newest attribute timestamp seen, never later than our clock when the pull started,
- *       less a minute), and — when only published events count — the attributes of events published since the last
- *       pull ({@code publish_timestamp}), whose own timestamps may be older than the cursor.</li>
+ *   <li><b>Initial load</b>: {@code POST /attributes/restSearch} page after page ({@code page}/{@code limit} in id
+ *       order, no {@code value}; the indicator types only; {@code to_ids}, {@code published},
+ *       {@code enforceWarninglist} as configured; with event context and all tags). Paging goes on while MISP's
+ *       {@code X-Result-Count} says the page was full: warning lists shorten pages after the SQL LIMIT.</li>
+ *   <li><b>Incremental pulls</b> every {@code MISP_MIRROR_INTERVAL}, without the {@code to_ids} and
+ *       {@code published} filters and with deleted rows ({@code deleted: [0,1]}), so that what stopped qualifying
+ *       comes back and is evicted: soft deletion, a {@code to_ids} edit, an attribute tag and an accepted proposal
+ *       move Attribute.timestamp (app/Model/MispAttribute.php:3051-3052, 2227-2253;
+ *       app/Controller/AttributesController.php:917-921); event edits (event tags, threat level) move only
+ *       Event.timestamp and unpublish the event (app/Model/Event.php:6028-6052,
+ *       app/Controller/EventsController.php:3951); publishing moves Event.publish_timestamp (Event.php:4805-4806).
+ *       Three passes: attributes whose {@code timestamp} is at or after the cursor (the newest attribute timestamp
+ *       seen, never later than our clock when the pull started, less a minute), attributes of events changed
+ *       ({@code event_timestamp}) and of events published ({@code publish_timestamp}) since the last pull started
+ *       (less ten minutes: MISP's clock may lag ours).</li>
  *   <li><b>Full rebuild</b> every {@code MISP_MIRROR_REBUILD}: everything again; what MISP no longer returns
- *       (deleted, unpublished, no longer {@code to_ids}: none of which moves a timestamp the cursor sees) is asked
- *       for once more by uuid — offset paging skips rows when MISP deletes during the pull — and then dropped.</li>
+ *       (e.g. hard-deleted) is asked for once more by uuid — offset paging skips rows when MISP deletes during the
+ *       pull — and then dropped.</li>
  * </ul>
  * The index is the one {@link FeedSource} keeps for MISP feed directories, built off the event loop (on a one-thread
  * worker) and published atomically: lookups read whichever index is current and never wait for a pull. An
  * incremental pull indexes only what it changed (a small second index that wins over the big one by uuid); the big
  * one is rebuilt by full pulls, or when the changes pile up.
  * The filters of {@link MispSettings#filter()} (tags, ages) are applied to every answer, as the live lookup does.
+ * With {@code enforceWarninglist}, MISP's enabled warning lists are pulled with every pull (the index; a list's
+ * entries only when it is new or its version or entry count changed) and applied to every answer
+ * ({@link Warninglists}): a list enabled or extended in MISP moves no attribute timestamp, so the pulls alone would
+ * keep serving what it now covers until the next rebuild.
  * Until a complete copy is held (first start), lookups go to {@code fallback}, the live lookup layer.
  */
 public final class MispMirror implements MispSource {
@@ -120,7 +132,8 @@ public final class MispMirror implements MispSource {
     }
 
     /** What one page brought, before it is applied. */
-    private record Page(int returned, Map<String, MispAttribute> attributes, List<MispAttribute> changed, long maxTimestamp) {
+    private record Page(int returned, Integer resultCount, Map<String, MispAttribute> attributes,
+                        List<MispAttribute> changed, List<String> evicted, long maxTimestamp) {
     }
 
     private final Vertx vertx;
@@ -132,6 +145,7 @@ public final class MispMirror implements MispSource {
     private final Runnable onLoaded;
     private final WorkerExecutor worker;
     private final JsonObject pullBody;
+    private final JsonObject incrementalBody;
     private final String filters;
 
     /** What lookups read; null until a complete copy is held. */
@@ -144,6 +158,8 @@ public final class MispMirror implements MispSource {
     private final Map<String, MispAttribute> byUuid = new HashMap<>();
     /** Attributes new or changed since the base index was built. */
     private final Map<String, MispAttribute> delta = new HashMap<>();
+    /** Attributes removed since the base index was built (the base still holds them). */
+    private final Set<String> deltaRemoved = new HashSet<>();
     /** Whether byUuid holds changes no published view shows yet (a pull that failed half-way applied some). */
     private boolean unpublished;
     private final AtomicReference<Future<Void>> running = new AtomicReference<>();
@@ -157,6 +173,10 @@ public final class MispMirror implements MispSource {
     private volatile long lastDurationMs = -1;
     private volatile boolean closed;
     private long timer = -1;
+    private volatile Warninglists warninglists = Warninglists.NONE;
+    private volatile Instant warninglistsPulledAt;
+    /** The warning lists read so far, by MISP id with the version and entry count they were read at (pull steps only). */
+    private final Map<String, Map.Entry<String, Warninglists.WarningList>> listsById = new HashMap<>();
 
     private final Counter localLookups;
     private final Counter fallbackLookups;
@@ -181,6 +201,7 @@ public final class MispMirror implements MispSource {
         // parsing pages, comparing and building the index: CPU work, one at a time, never on an event loop
         this.worker = vertx.createSharedWorkerExecutor("misp-mirror", 1, 30, TimeUnit.MINUTES);
         this.pullBody = pullBody(misp);
+        this.incrementalBody = incrementalBody(misp);
         this.filters = pullBody.encode();
         String instance = name();
         this.localLookups = Counter.builder("misp_mirror_lookups").tag("instance", instance).tag("answered_by", "mirror")
@@ -206,8 +227,24 @@ public final class MispMirror implements MispSource {
                 .put("returnFormat", "json")
                 .put("type", new JsonArray(List.copyOf(types)))
                 .put("includeContext", true)
-                .put("includeEventTags", true);
+                .put("includeEventTags", true)
+                // non-exportable tags too: the tag filters are ours (MispAttribute.php:2160, 2199)
+                .put("includeAllTags", true)
+                .put("order", RestSearchRequest.ORDER);
         RestSearchRequest.detectionFilters(body, settings);
+        return body;
+    }
+
+    /**
+     * The body of incremental passes: as {@link #pullBody} but without {@code to_ids} and {@code published}, and with
+     * deleted rows (an absent {@code deleted} means {@code deleted = 0}, MispAttribute.php:1933-1940; {@code [0,1]}
+     * both, Event.php:2819-2836), so a row that stopped qualifying is seen and evicted rather than skipped.
+     */
+    static JsonObject incrementalBody(MispSettings settings) {
+        JsonObject body = pullBody(settings);
+        body.remove("to_ids");
+        body.remove("published");
+        body.put("deleted", new JsonArray().add(0).add(1));
         return body;
     }
 
@@ -238,6 +275,9 @@ public final class MispMirror implements MispSource {
             List<MispAttribute> attributes = found.get(i);
             if (attributes != null) {
                 List<MispAttribute> kept = misp.filter().apply(i.type(), attributes, now);
+                if (misp.enforceWarninglist()) {
+                    kept = warninglists.drop(kept);
+                }
                 if (!kept.isEmpty()) {
                     matches.put(i, kept);
                 }
@@ -375,11 +415,12 @@ public final class MispMirror implements MispSource {
             passes.add(pullBody);
         } else {
             long cursor = Math.max(0, before.cursor() - CURSOR_OVERLAP_SECONDS);
-            passes.add(pullBody.copy().put("timestamp", Long.toString(cursor)));
-            if (misp.published() && before.lastSyncStarted() != null) {
-                long published = Math.max(0, before.lastSyncStarted().getEpochSecond() - PUBLISH_OVERLAP_SECONDS);
-                passes.add(pullBody.copy().put("publish_timestamp", Long.toString(published)));
-            }
+            passes.add(incrementalBody.copy().put("timestamp", Long.toString(cursor)));
+            // event edits move only Event.timestamp; publishing only publish_timestamp (attributes may be older)
+            long since = before.lastSyncStarted() == null ? cursor
+                    : Math.max(0, before.lastSyncStarted().getEpochSecond() - PUBLISH_OVERLAP_SECONDS);
+            passes.add(incrementalBody.copy().put("event_timestamp", Long.toString(since)));
+            passes.add(incrementalBody.copy().put("publish_timestamp", Long.toString(since)));
         }
         Future<Void> chain = Future.succeededFuture();
         if (clearFirst) {
@@ -387,6 +428,7 @@ public final class MispMirror implements MispSource {
             chain = store.clear(name()).compose(v -> onWorker(() -> {
                 byUuid.clear();
                 delta.clear();
+                deltaRemoved.clear();
                 unpublished = true;
                 clearFirst = false;
                 return (Void) null;
@@ -397,6 +439,9 @@ public final class MispMirror implements MispSource {
         }
         if (full) {
             chain = chain.compose(v -> removeUnseen(seen, p));
+        }
+        if (misp.enforceWarninglist()) {
+            chain = chain.compose(v -> pullWarninglists(p));
         }
         return chain
                 .compose(v -> {
@@ -441,6 +486,52 @@ public final class MispMirror implements MispSource {
                 });
     }
 
+    /**
+     * MISP's enabled warning lists, for the lookups to apply; a failure (e.g. a role that may not read them) is
+     * logged and the lists held so far are kept — the pull itself does not fail.
+     */
+    private Future<Void> pullWarninglists(Progress p) {
+        p.step = "warning lists";
+        return client.getJson("/warninglists/index/enabled:1", settings.pageTimeout())
+                .compose(index -> {
+                    Map<String, String> versions = Warninglists.versionsFromMispIndex(index);
+                    Future<Void> each = Future.succeededFuture();
+                    for (Map.Entry<String, String> e : versions.entrySet()) {
+                        var held = listsById.get(e.getKey());
+                        if (held != null && held.getKey().equals(e.getValue())) {
+                            continue;
+                        }
+                        each = each.compose(v -> client.getJson("/warninglists/view/" + e.getKey(), settings.pageTimeout())
+                                .map(view -> {
+                                    listsById.put(e.getKey(), Map.entry(e.getValue(), Warninglists.fromMispView(view)));
+                                    return null;
+                                }));
+                    }
+                    return each.compose(v -> {
+                        listsById.keySet().retainAll(versions.keySet());
+                        List<Warninglists.WarningList> lists = new ArrayList<>();
+                        listsById.values().forEach(e -> lists.add(e.getValue()));
+                        return onWorker(() -> Warninglists.of(lists));
+                    });
+                })
+                .map(built -> {
+                    boolean changed = built.size() != warninglists.size() || built.entries() != warninglists.entries();
+                    warninglists = built;
+                    warninglistsPulledAt = Instant.now();
+                    if (changed) {
+                        LOG.info("MISP mirror {}: {} enabled warning lists ({} entries) applied to lookups", name(),
+                                built.size(), built.entries());
+                    }
+                    return (Void) null;
+                })
+                .recover(e -> {
+                    LOG.warn("MISP mirror {}: cannot read MISP's warning lists ({}); {}", name(), e.getMessage(),
+                            warninglists.isEmpty() ? "lookups apply none until a pull reads them"
+                                    : "the " + warninglists.size() + " lists read before are kept");
+                    return Future.succeededFuture();
+                });
+    }
+
     private void failed(Throwable e) {
         lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         lastErrorAt = Instant.now();
@@ -453,10 +544,13 @@ public final class MispMirror implements MispSource {
         }
         JsonObject body = pass.copy().put("page", pageNo).put("limit", settings.pageSize());
         return fetch(body, 0)
-                .compose(buffer -> onWorker(() -> page(buffer)))
+                .compose(answer -> onWorker(() -> page(answer)))
                 .compose(page -> store.upsert(name(), page.changed()).map(page))
+                .compose(page -> page.evicted().isEmpty() ? Future.succeededFuture(page)
+                        : store.delete(name(), page.evicted()).map(page))
                 .compose(page -> onWorker(() -> {
                     apply(page.changed());
+                    evict(page.evicted());
                     if (seen != null) {
                         seen.addAll(page.attributes().keySet());
                     }
@@ -466,9 +560,11 @@ public final class MispMirror implements MispSource {
                     p.pages++;
                     p.pulled += page.returned();
                     p.changed += page.changed().size();
+                    p.removed += page.evicted().size();
                     pagesPulled.increment();
                     maxTimestamp[0] = Math.max(maxTimestamp[0], page.maxTimestamp());
-                    if (page.returned() < settings.pageSize()) {
+                    if (!RestSearchRequest.morePages(page.resultCount(), page.returned(), settings.pageSize(),
+                            misp.enforceWarninglist())) {
                         return Future.succeededFuture();
                     }
                     return pull(pass, pageNo + 1, p, seen, maxTimestamp);
@@ -476,7 +572,7 @@ public final class MispMirror implements MispSource {
     }
 
     /** A page request, retried with back-off on timeouts, 5xx and 429 (as MISP asks, at most an interval). */
-    private Future<Buffer> fetch(JsonObject body, int attempt) {
+    private Future<MispClient.SearchPage> fetch(JsonObject body, int attempt) {
         return client.searchPage(body, settings.pageTimeout()).recover(e -> {
             if (closed || !(e instanceof MispException m) || !m.retryable() || attempt >= settings.retries()) {
                 return Future.failedFuture(e);
@@ -485,14 +581,18 @@ public final class MispMirror implements MispSource {
                     ? Math.min(m.retryAfter().toMillis(), settings.interval().toMillis())
                     : (1000L << Math.min(attempt, 6)) / 2 + ThreadLocalRandom.current().nextLong(1000L << Math.min(attempt, 6));
             LOG.info("MISP mirror {}: page {} failed ({}); again in {} ms", name(), body.getInteger("page"), e.getMessage(), delayMs);
-            Promise<Buffer> again = Promise.promise();
+            Promise<MispClient.SearchPage> again = Promise.promise();
             vertx.setTimer(Math.max(1, delayMs), id -> fetch(body, attempt + 1).onComplete(again));
             return again.future();
         });
     }
 
-    /** Parses a page and compares it with what is held (worker thread). */
-    private Page page(Buffer buffer) {
+    /**
+     * Parses a page and compares it with what is held (worker thread): what no longer qualifies (deleted, no longer
+     * {@code to_ids}, event unpublished — incremental passes ask without those filters) is to be evicted.
+     */
+    private Page page(MispClient.SearchPage answer) {
+        Buffer buffer = answer.body();
         JsonNode root;
         try {
             root = AlertParser.MAPPER.readTree(buffer.getBytes());
@@ -508,16 +608,31 @@ public final class MispMirror implements MispSource {
         } catch (IllegalArgumentException e) {
             throw new MispException("MISP answered 200 but not with a restSearch result: " + e.getMessage(), false, null);
         }
+        JsonNode nodes = root.path("response").isArray() ? root.path("response") : root.path("response").path("Attribute");
         Map<Object, Object> pool = new HashMap<>();
         Map<String, MispAttribute> byKey = new LinkedHashMap<>();
         List<MispAttribute> changed = new ArrayList<>();
+        Set<String> evicted = new LinkedHashSet<>();
         long max = 0;
-        for (MispAttribute raw : attributes) {
+        for (int n = 0; n < attributes.size(); n++) {
+            MispAttribute raw = attributes.get(n);
+            JsonNode node = nodes.path(n);
             max = Math.max(max, raw.timestamp());
-            // attributes without a uuid cannot be followed, and those no indicator can match are of no use here
-            if (raw.uuid().isEmpty() || (misp.toIds() && !raw.toIds()) || AttributeMatcher.keys(raw).isEmpty()) {
+            if (raw.uuid().isEmpty()) {
+                // cannot be followed
                 continue;
             }
+            boolean qualifies = !MispJson.bool(node.path("deleted")) && (!misp.toIds() || raw.toIds())
+                    && (!misp.published() || !node.path("Event").has("published") || MispJson.bool(node.path("Event").path("published")));
+            // those no indicator can match are of no use here
+            if (!qualifies || AttributeMatcher.keys(raw).isEmpty()) {
+                byKey.remove(raw.uuid());
+                if (byUuid.containsKey(raw.uuid())) {
+                    evicted.add(raw.uuid());
+                }
+                continue;
+            }
+            evicted.remove(raw.uuid());
             MispAttribute a = compact(raw, pool);
             byKey.put(a.uuid(), a);
         }
@@ -526,7 +641,18 @@ public final class MispMirror implements MispSource {
                 changed.add(a);
             }
         }
-        return new Page(attributes.size(), byKey, changed, max);
+        return new Page(attributes.size(), answer.resultCount(), byKey, changed, List.copyOf(evicted), max);
+    }
+
+    /** Drops attributes that are no longer stored (worker thread). */
+    private void evict(List<String> uuids) {
+        for (String uuid : uuids) {
+            if (byUuid.remove(uuid) != null) {
+                delta.remove(uuid);
+                deltaRemoved.add(uuid);
+                unpublished = true;
+            }
+        }
     }
 
     /**
@@ -549,8 +675,7 @@ public final class MispMirror implements MispSource {
                         return Future.succeededFuture();
                     }
                     return store.delete(name(), gone).compose(v -> onWorker(() -> {
-                        gone.forEach(byUuid::remove);
-                        gone.forEach(delta::remove);
+                        evict(gone);
                         p.removed += gone.size();
                         unpublished = true;
                         return (Void) null;
@@ -567,7 +692,7 @@ public final class MispMirror implements MispSource {
         JsonObject body = pullBody.copy().put("uuid", new JsonArray(new ArrayList<>(chunk)))
                 .put("page", 1).put("limit", settings.pageSize());
         return fetch(body, 0)
-                .compose(buffer -> onWorker(() -> page(buffer)))
+                .compose(answer -> onWorker(() -> page(answer)))
                 .compose(page -> store.upsert(name(), page.changed()).map(page))
                 .compose(page -> onWorker(() -> {
                     apply(page.changed());
@@ -582,6 +707,7 @@ public final class MispMirror implements MispSource {
         for (MispAttribute a : changed) {
             byUuid.put(a.uuid(), a);
             delta.put(a.uuid(), a);
+            deltaRemoved.remove(a.uuid());
         }
         unpublished |= !changed.isEmpty();
     }
@@ -593,16 +719,19 @@ public final class MispMirror implements MispSource {
      */
     private View nextView(boolean rebuild) {
         View current = view.get();
-        if (current != null && !unpublished && (!rebuild || delta.isEmpty())) {
+        if (current != null && !unpublished && (!rebuild || (delta.isEmpty() && deltaRemoved.isEmpty()))) {
             return null;
         }
-        if (rebuild || current == null || delta.size() > Math.max(DELTA_LIMIT, byUuid.size() / 20)) {
+        if (rebuild || current == null
+                || delta.size() + deltaRemoved.size() > Math.max(DELTA_LIMIT, byUuid.size() / 20)) {
             return new View(index(name(), byUuid), null, Set.of(), byUuid.size());
         }
         Map<Object, Object> pool = new HashMap<>();
         List<MispAttribute> changed = new ArrayList<>(delta.size());
         delta.values().forEach(a -> changed.add(compact(a, pool)));
-        return new View(current.base(), FeedSource.of(name(), changed), Set.copyOf(delta.keySet()), byUuid.size());
+        Set<String> replaced = new HashSet<>(delta.keySet());
+        replaced.addAll(deltaRemoved);
+        return new View(current.base(), FeedSource.of(name(), changed), Set.copyOf(replaced), byUuid.size());
     }
 
     /** The index over {@code byUuid}, whose attributes are compacted in place first. */
@@ -617,6 +746,7 @@ public final class MispMirror implements MispSource {
         if (rebuilt) {
             // the base now holds every change
             delta.clear();
+            deltaRemoved.clear();
         }
         unpublished = false;
         boolean first = view.getAndSet(built) == null;
@@ -692,6 +822,8 @@ public final class MispMirror implements MispSource {
                 .put("interval_seconds", settings.interval().toSeconds())
                 .put("last_sync_duration_ms", lastDurationMs < 0 ? null : lastDurationMs)
                 .put("sync", sync)
+                .put("warninglists", new JsonObject().put("lists", warninglists.size()).put("entries", warninglists.entries())
+                        .put("pulled_at", warninglistsPulledAt == null ? null : warninglistsPulledAt.toString()))
                 .put("last_error", lastError)
                 .put("last_error_at", lastErrorAt == null ? null : lastErrorAt.toString());
     }
@@ -709,7 +841,8 @@ public final class MispMirror implements MispSource {
         } else if (source instanceof FeedSource feed) {
             mode = "feed";
             instances.add(new JsonObject().put("instance", feed.name()).put("mode", "feed")
-                    .put("attributes", feed.attributeCount()));
+                    .put("attributes", feed.attributeCount())
+                    .put("missing_events", new JsonArray(new ArrayList<>(feed.missingEvents()))));
         } else {
             mode = "live";
             for (String name : source.name().split(",")) {

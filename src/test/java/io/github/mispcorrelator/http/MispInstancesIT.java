@@ -43,7 +43,12 @@ class MispInstancesIT {
                     Thread.sleep(50);
                 }
                 JsonObject sighting = sightings(a).get(0).json();
-                assertThat(sighting.getJsonArray("values").getList()).containsExactly("81.2.69.142");
+                // the attribute that matched (its id), not its value: MISP would mark every attribute holding it
+                assertThat(sighting.getString("id")).isEqualTo("1");
+                assertThat(sighting.containsKey("values")).isFalse();
+                long alertTime = io.github.mispcorrelator.alert.AlertParser.parse(Fixtures.bytes("alerts/sysmon-eid3-ipv4.json"))
+                        .getEpochSecond().orElseThrow();
+                assertThat(sighting.getString("timestamp")).isEqualTo(Long.toString(alertTime));
                 assertThat(sighting.getString("source")).isEqualTo("wazuh:misp-correlator");
                 assertThat(sightings(b)).hasSize(1);
                 assertThat(sightings(a).get(0).headers().get("Authorization")).isEqualTo("key-a");
@@ -61,8 +66,10 @@ class MispInstancesIT {
         try (FakeMisp misp = new FakeMisp()) {
             misp.answer(req -> req.path().equals("/sightings/add")
                     ? FakeMisp.Answer.json(403, "{\"message\":\"You do not have permission to use this functionality.\"}")
-                    : FakeMisp.Answer.json(200, new JsonObject().put("response", new JsonObject().put("Attribute",
-                    new JsonArray().add(FakeMisp.attribute("u", "ip-dst", "81.2.69.142")))).encode()));
+                    // with X-Result-Count, as MISP always sends it (AppController.php:1442)
+                    : new FakeMisp.Answer(200, Map.of("Content-Type", "application/json", "X-Result-Count", "1"),
+                    new JsonObject().put("response", new JsonObject().put("Attribute",
+                    new JsonArray().add(FakeMisp.attribute("u", "ip-dst", "81.2.69.142")))).encode(), 0));
             try (ServiceUnderTest app = new ServiceUnderTest(Map.of(
                     "CORRELATOR_DATA_DIR", Fixtures.workDir("sightings-fail").toString(),
                     "CORRELATOR_MISP_URL", misp.url(),

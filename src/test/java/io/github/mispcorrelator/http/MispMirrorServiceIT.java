@@ -160,7 +160,7 @@ class MispMirrorServiceIT {
                 Response r = app.post("/v1/alerts", connection("1770000001." + run, "81.2.75.9"));
                 assertThat(r.json().getJsonArray("hits")).hasSize(1);
                 assertThat(misp.searches()).hasSize(1);
-                assertThat(misp.searches().get(0).json().getJsonArray("value").getList()).contains("81.2.75.9");
+                assertThat(misp.searches().get(0).json().getJsonObject("value").getJsonArray("OR").getList()).contains("81.2.75.9");
                 assertThat(count("SELECT count(*) FROM misp_mirror_state WHERE instance = ?", misp.url())).isZero();
                 assertThat(app.get("/metrics").body()).doesNotContain("misp_mirror_attributes");
             }

@@ -64,4 +64,17 @@ class FeedSourceTest {
         Files.writeString(dir.resolve("abc.json"), "{\"Event\": ");
         assertThatThrownBy(() -> FeedSource.load(dir, DEFAULTS)).hasMessageContaining("abc.json");
     }
+
+    @Test
+    void anEventTheManifestListsWithoutAFileIsLeftOutAndReported(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("manifest.json"), "{\"here\": {}, \"gone\": {}}");
+        Files.writeString(dir.resolve("here.json"), "{\"Event\": {\"id\": \"1\", \"uuid\": \"here\", \"info\": \"i\","
+                + " \"threat_level_id\": \"2\", \"published\": true, \"Attribute\": [{\"uuid\": \"a1\", \"type\": \"ip-dst\","
+                + " \"category\": \"Network activity\", \"value\": \"81.2.69.142\", \"to_ids\": true, \"timestamp\": \"1\"}]}}");
+        FeedSource feed = FeedSource.load(dir, DEFAULTS);
+        assertThat(feed.missingEvents()).containsExactly("gone");
+        assertThat(lookup(feed, IndicatorType.IP, "81.2.69.142")).hasSize(1);
+        assertThat(MispMirror.status(feed, List.of()).getJsonArray("instances").getJsonObject(0)
+                .getJsonArray("missing_events").getList()).containsExactly("gone");
+    }
 }

@@ -70,7 +70,10 @@ class MispClientIT {
         assertThat(r.headers().get("Accept")).isEqualTo("application/json");
         assertThat(r.headers().get("Content-Type")).startsWith("application/json");
         JsonObject body = r.json();
-        assertThat(body.getJsonArray("value").getList()).containsExactly(SHA, "81.2.69.142");
+        // the OR form: MISP takes its entries literally (a plain list negates entries starting with "!")
+        assertThat(body.getJsonObject("value").getJsonArray("OR").getList()).containsExactly(SHA, "81.2.69.142");
+        assertThat(body.getBoolean("includeAllTags")).isTrue();
+        assertThat(body.getString("order")).isEqualTo("Attribute.id ASC");
         assertThat(body.getJsonArray("type").getList()).contains("sha256", "filename|sha256", "ip-dst", "ip-dst|port");
         assertThat(body.getBoolean("to_ids")).isTrue();
         assertThat(body.getBoolean("published")).isTrue();
@@ -85,7 +88,7 @@ class MispClientIT {
         Indicator odd = new Indicator(IndicatorType.URL, "http://evil.example/a b?c=d&e=/../%2F#x", "data.url", "r");
         lookup(client, odd);
         assertThat(misp.requests().get(0).path()).isEqualTo("/attributes/restSearch");
-        assertThat(misp.requests().get(0).json().getJsonArray("value").getString(0)).isEqualTo(odd.value());
+        assertThat(misp.requests().get(0).json().getJsonObject("value").getJsonArray("OR").getString(0)).isEqualTo(odd.value());
     }
 
     @Test
@@ -101,7 +104,10 @@ class MispClientIT {
             } else if (page == 2) {
                 attrs.add(FakeMisp.attribute("rare", "sha256", SHA));
             }
-            return Answer.json(200, new JsonObject().put("response", new JsonObject().put("Attribute", attrs)).encode());
+            // X-Result-Count: the page's rows, plus one when the page was full (MispAttribute.php:3336-3386)
+            return new Answer(200, Map.of("Content-Type", "application/json", "X-Result-Count",
+                    Integer.toString(attrs.size() + (attrs.size() == RestSearchRequest.LIMIT ? 1 : 0))),
+                    new JsonObject().put("response", new JsonObject().put("Attribute", attrs)).encode(), 0);
         });
 
         LookupResult r = lookup(client, SHA_IND, IP_IND);

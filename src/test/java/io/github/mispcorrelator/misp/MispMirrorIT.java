@@ -206,10 +206,13 @@ class MispMirrorIT {
             m.syncNow(false).await(10, TimeUnit.SECONDS);
 
             List<FakeMisp.Request> pulls = misp.searches();
-            assertThat(pulls).as("a timestamp pass and a publish_timestamp pass, one page each").hasSize(2);
+            assertThat(pulls).as("timestamp, event_timestamp and publish_timestamp passes, one page each").hasSize(3);
             assertThat(Long.parseLong(pulls.get(0).json().getString("timestamp")))
                     .isEqualTo(T0 + 25_000 - MispMirror.CURSOR_OVERLAP_SECONDS);
-            assertThat(pulls.get(1).json().containsKey("publish_timestamp")).isTrue();
+            assertThat(pulls.get(1).json().containsKey("event_timestamp")).isTrue();
+            assertThat(pulls.get(2).json().containsKey("publish_timestamp")).isTrue();
+            pulls.forEach(p -> assertThat(p.json().getJsonArray("deleted").getList()).containsExactly(0, 1));
+            pulls.forEach(p -> assertThat(p.json().containsKey("to_ids")).isFalse());
             pulls.forEach(p -> assertThat(p.json().containsKey("value")).isFalse());
 
             assertThat(uuids(m, "81.2.70.100")).containsExactly("attr-new");

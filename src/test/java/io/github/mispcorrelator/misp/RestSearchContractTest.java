@@ -24,10 +24,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every restSearch body the client can build, checked against MISP's own API description: MISP's OpenAPI spec where
  * present (../shared/data), the project's summary of it otherwise. Known errors of the spec are allowed for:
- * {@code value} and {@code type} take lists.
+ * {@code value} and {@code type} take lists, and {@code value} the {@code {"OR": [...]}} form
+ * (app/Model/AppModel.php:3596-3630); {@code includeAllTags} and {@code order}, missing from the spec's attribute
+ * filter, are read by MispAttribute::restSearch (app/Model/MispAttribute.php:3227, 3273-3281).
  */
 class RestSearchContractTest {
     static final Set<String> LIST_ALLOWED = Set.of("value", "type");
+    static final Map<String, String> SPEC_OMITS = Map.of("includeAllTags", "boolean", "order", "string");
 
     /** The fullest body: one indicator of every type, every filter on. */
     static JsonObject fullestBody() {
@@ -42,6 +45,11 @@ class RestSearchContractTest {
             assertThat(types).as("restSearch has no parameter '%s'", key).containsKey(key);
             Object v = body.getValue(key);
             String declared = types.get(key);
+            if (v instanceof JsonObject or && key.equals("value")) {
+                assertThat(or.fieldNames()).as(key).containsExactly("OR");
+                assertThat(or.getJsonArray("OR")).as(key).allSatisfy(e -> assertThat(e).isInstanceOf(String.class));
+                continue;
+            }
             if (v instanceof JsonArray list && LIST_ALLOWED.contains(key)) {
                 assertThat(list).as(key).allSatisfy(e -> assertThat(e).isInstanceOf(String.class));
                 continue;
@@ -75,6 +83,7 @@ class RestSearchContractTest {
         JsonNode props = schemas.path("AttributeRestSearchFilter").path("properties");
         Map<String, String> types = new HashMap<>();
         props.fields().forEachRemaining(e -> types.put(e.getKey(), typeOf(e.getValue(), schemas)));
+        SPEC_OMITS.forEach(types::putIfAbsent);
         Set<String> mispTypes = new HashSet<>();
         schemas.path("AttributeType").path("enum").forEach(t -> mispTypes.add(t.asText()));
         assertThat(types).containsKeys("value", "type", "to_ids", "published", "includeContext", "includeEventTags", "tags");

@@ -83,8 +83,9 @@ public final class FakeMisp implements AutoCloseable {
     }
 
     /**
-     * Answers restSearch like MISP: every given attribute whose value (or a half of a composite value) equals one of
-     * the requested values.
+     * Answers restSearch like MISP: every given attribute whose value (or a half of a composite value) passes the
+     * request's {@code value} filter with MISP's semantics ({@link StrictMisp#filter}: {@code !} negates in a plain
+     * list, {@code %} at either end is a LIKE), with {@code X-Result-Count}.
      */
     public void answerWithAttributes(List<JsonObject> attributes) {
         script.set(r -> {
@@ -94,16 +95,18 @@ public final class FakeMisp implements AutoCloseable {
             if (!r.path().equals("/attributes/restSearch")) {
                 return Answer.json(404, "{\"name\":\"Not Found\",\"message\":\"Not Found\",\"url\":\"" + r.path() + "\"}");
             }
-            List<Object> values = r.json().getJsonArray("value").getList();
+            Object values = r.json().getValue("value");
             io.vertx.core.json.JsonArray found = new io.vertx.core.json.JsonArray();
             for (JsonObject a : attributes) {
                 String v = a.getString("value");
-                boolean match = values.contains(v) || List.of(v.split("\\|")).stream().anyMatch(values::contains);
-                if (match) {
+                int bar = v.indexOf('|');
+                if (StrictMisp.filter(values, bar < 0 ? List.of(v, "") : List.of(v.substring(0, bar), v.substring(bar + 1)), true)) {
                     found.add(a);
                 }
             }
-            return Answer.json(200, new JsonObject().put("response", new JsonObject().put("Attribute", found)).encode());
+            return new Answer(200, Map.of("Content-Type", "application/json", "X-Result-Count",
+                    Integer.toString(found.size())),
+                    new JsonObject().put("response", new JsonObject().put("Attribute", found)).encode(), 0);
         });
     }
 

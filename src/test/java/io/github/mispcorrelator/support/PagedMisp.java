@@ -6,15 +6,16 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
 /**
  * A MISP's attributes for {@link FakeMisp}, answered as restSearch does for the local mirror's pulls: the
- * {@code to_ids}, {@code published}, {@code type}, {@code timestamp}, {@code publish_timestamp} and {@code uuid}
- * filters, then {@code page}/{@code limit} in id order; and value searches (the live lookup) as
- * {@link FakeMisp#answerWithAttributes} does. Attributes can be added, changed and removed while it runs.
+ * {@code to_ids}, {@code published}, {@code type}, {@code timestamp}, {@code event_timestamp},
+ * {@code publish_timestamp} and {@code uuid} filters, then {@code page}/{@code limit} in id order, with MISP's
+ * {@code X-Result-Count} (see {@link StrictMisp} for the source lines); and value searches (the live lookup) with
+ * MISP's value semantics ({@link StrictMisp#filter}). Attributes can be added, changed and removed (hard deletion)
+ * while it runs; {@link StrictMisp} models events, soft deletion and warning lists.
  */
 public final class PagedMisp {
     private final List<JsonObject> attributes = new CopyOnWriteArrayList<>();
@@ -36,7 +37,8 @@ public final class PagedMisp {
         int id = nextId++;
         JsonObject a = FakeMisp.attribute(uuid, type, value).put("id", Integer.toString(id))
                 .put("timestamp", Long.toString(timestamp));
-        a.getJsonObject("Event").put("published", true).put("publish_timestamp", Long.toString(timestamp));
+        a.getJsonObject("Event").put("published", true).put("publish_timestamp", Long.toString(timestamp))
+                .put("timestamp", Long.toString(timestamp));
         attributes.add(a);
         return a;
     }
@@ -86,8 +88,11 @@ public final class PagedMisp {
         long from = (long) (page - 1) * limit;
         List<JsonObject> slice = from >= found.size() ? List.of()
                 : found.subList((int) from, (int) Math.min(found.size(), from + limit));
-        return FakeMisp.Answer.json(200, new JsonObject().put("response", new JsonObject()
-                .put("Attribute", new JsonArray(new ArrayList<>(slice)))).encode());
+        // X-Result-Count: the page's rows, plus one when it came back full (MispAttribute.php:3336-3386)
+        int count = slice.size() + (q.containsKey("limit") && slice.size() >= limit ? 1 : 0);
+        return new FakeMisp.Answer(200, java.util.Map.of("Content-Type", "application/json",
+                "X-Result-Count", Integer.toString(count)), new JsonObject().put("response", new JsonObject()
+                .put("Attribute", new JsonArray(new ArrayList<>(slice)))).encode(), 0);
     }
 
     private static boolean matches(JsonObject q, JsonObject a) {
@@ -104,6 +109,10 @@ public final class PagedMisp {
         if (q.containsKey("timestamp") && Long.parseLong(a.getString("timestamp")) < Long.parseLong(q.getString("timestamp"))) {
             return false;
         }
+        if (q.containsKey("event_timestamp") && Long.parseLong(event.getString("timestamp", "0"))
+                < Long.parseLong(q.getString("event_timestamp"))) {
+            return false;
+        }
         if (q.containsKey("publish_timestamp") && Long.parseLong(event.getString("publish_timestamp", "0"))
                 < Long.parseLong(q.getString("publish_timestamp"))) {
             return false;
@@ -112,9 +121,10 @@ public final class PagedMisp {
             return false;
         }
         if (q.containsKey("value")) {
-            List<Object> values = q.getJsonArray("value").getList();
             String v = a.getString("value");
-            return values.contains(v) || Set.of(v.split("\\|")).stream().anyMatch(values::contains);
+            int bar = v.indexOf('|');
+            return StrictMisp.filter(q.getValue("value"), bar < 0 ? List.of(v, "")
+                    : List.of(v.substring(0, bar), v.substring(bar + 1)), true);
         }
         return true;
     }

@@ -295,6 +295,37 @@ class ForwarderIT {
     }
 
     @Test
+    void aSlowCorrelatorCannotHoldIntegratordBeyondTheReplayBudget() throws Exception {
+        // integratord waits for the script without a timeout and runs integrations one after another
+        // (wazuh src/os_integrator/integrator.c:447-453, v4.14.0): re-sending the spool must stop in time
+        byte[] alert = Files.readAllBytes(EICAR);
+        Path spoolFile = wazuh.resolve("queue/misp-correlator/spool.ndjson");
+        Files.createDirectories(spoolFile.getParent());
+        Files.writeString(spoolFile, (line(alert) + "\n").repeat(5));
+        Files.writeString(wazuh.resolve("fwd.options"), "{\"backoff\": 0.05, \"backoff_max\": 0.2, \"spool_replay_seconds\": 1}");
+        JsonObject event = new JsonObject().put("integration", "misp")
+                .put("misp", new JsonObject().put("category", "Payload delivery").put("value", "81.2.69.192"));
+        try (ScriptedCorrelator slow = new ScriptedCorrelator(n -> {
+            try {
+                Thread.sleep(600);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Answer(200, events(event));
+        })) {
+            long t0 = System.nanoTime();
+            Run r = run(sevenArguments(alertFile(alert), KEY, slow.url(), ""));
+            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+
+            assertThat(r.exit()).isEqualTo(0);
+            assertThat(slow.requests()).as("two spooled alerts fit the 1 s budget, then the new one").hasSize(3);
+            assertThat(spool()).hasSize(3);
+            assertThat(log()).contains("replay budget of 1s used");
+            assertThat(tookMs).isLessThan(5_000);
+        }
+    }
+
+    @Test
     void anOversizedEventIsShrunkExactlyAsTheJavaSideShrinksIt() throws Exception {
         Alert parsed = AlertParser.parse(Files.readAllBytes(EICAR));
         JsonArray tags = new JsonArray();

@@ -115,4 +115,22 @@ class WazuhRulesXmlTest {
         }
         assertThat(ids).containsAll(parents);
     }
+
+    @Test
+    void theBaseRuleTakesOnlyJsonEventsOfExactlyTheMispIntegration() throws Exception {
+        // as Wazuh's own VirusTotal base rule 87100 (ruleset/rules/0490-virustotal_rules.xml): decoded_as json,
+        // and a field match (a regex) anchored so that e.g. "misp-legacy" or "not-misp" does not match
+        NodeList rules = parse(Path.of("rules/misp_correlator_rules.xml")).getElementsByTagName("rule");
+        Element base = null;
+        for (int i = 0; i < rules.getLength(); i++) {
+            if (((Element) rules.item(i)).getAttribute("id").equals("100620")) {
+                base = (Element) rules.item(i);
+            }
+        }
+        assertThat(base).isNotNull();
+        assertThat(base.getElementsByTagName("decoded_as").item(0).getTextContent()).isEqualTo("json");
+        Element field = (Element) base.getElementsByTagName("field").item(0);
+        assertThat(field.getAttribute("name")).isEqualTo("integration");
+        assertThat(field.getTextContent()).isEqualTo("^misp$");
+    }
 }
