@@ -152,9 +152,9 @@ public final class CorrelatorConfig {
     public static final ConfigKey<String> KAFKA_DEAD_LETTER_TOPIC = new ConfigKey<>("KAFKA_DEAD_LETTER_TOPIC",
             "misp-correlator-dead-letter", Parsers.TEXT, "Topic unparsable records go to, with the reason in header x-error.");
     public static final ConfigKey<String> KAFKA_SECURITY_PROTOCOL = new ConfigKey<>("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT",
-            Parsers.oneOf("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"), "Kafka security.protocol.");
+            Parsers.oneOf("plaintext", "ssl", "sasl_plaintext", "sasl_ssl"), "Kafka security.protocol (any case).");
     public static final ConfigKey<String> KAFKA_SASL_MECHANISM = new ConfigKey<>("KAFKA_SASL_MECHANISM", "PLAIN",
-            Parsers.oneOf("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"), "SASL mechanism with KAFKA_SASL_USERNAME (others: KAFKA_PROPERTIES_FILE).");
+            Parsers.oneOf("plain", "scram-sha-256", "scram-sha-512"), "SASL mechanism with KAFKA_SASL_USERNAME (others: KAFKA_PROPERTIES_FILE).");
     public static final ConfigKey<String> KAFKA_SASL_USERNAME = new ConfigKey<>("KAFKA_SASL_USERNAME", null, Parsers.TEXT,
             "SASL user name (with SASL_PLAINTEXT or SASL_SSL).");
     public static final ConfigKey<String> KAFKA_SASL_PASSWORD = new ConfigKey<>("KAFKA_SASL_PASSWORD", null, Parsers.TEXT,

@@ -70,10 +70,10 @@ public final class KafkaIngest implements AutoCloseable {
         public static Settings from(CorrelatorConfig config) {
             Map<String, Object> client = new HashMap<>();
             client.put("bootstrap.servers", config.get(CorrelatorConfig.KAFKA_BOOTSTRAP));
-            client.put("security.protocol", config.get(CorrelatorConfig.KAFKA_SECURITY_PROTOCOL));
+            client.put("security.protocol", config.get(CorrelatorConfig.KAFKA_SECURITY_PROTOCOL).toUpperCase(java.util.Locale.ROOT));
             String user = config.get(CorrelatorConfig.KAFKA_SASL_USERNAME);
             if (user != null) {
-                String mechanism = config.get(CorrelatorConfig.KAFKA_SASL_MECHANISM);
+                String mechanism = config.get(CorrelatorConfig.KAFKA_SASL_MECHANISM).toUpperCase(java.util.Locale.ROOT);
                 client.put("sasl.mechanism", mechanism);
                 String module = mechanism.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
                         : "org.apache.kafka.common.security.scram.ScramLoginModule";
