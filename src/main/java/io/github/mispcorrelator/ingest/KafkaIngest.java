@@ -216,22 +216,20 @@ public final class KafkaIngest implements AutoCloseable {
     private void run() {
         try {
             consumer.subscribe(settings.topics(), new Rebalance());
+            long failures = 0;
             while (!closing) {
-                handleOutcomes();
-                redispatchDue();
-                flowControl();
-                ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
-                for (ConsumerRecord<byte[], byte[]> r : batch) {
-                    OffsetTracker t = trackers.computeIfAbsent(new TopicPartition(r.topic(), r.partition()),
-                            k -> new OffsetTracker());
-                    t.started(r.offset());
-                    records.incrementAndGet();
-                    dispatch(new Work(r, t));
+                try {
+                    pollOnce();
+                    failures = 0;
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    // brokers unreachable, a topic not (yet) readable, credentials refused: keep trying, say so
+                    if (failures++ % 30 == 0) {
+                        LOG.warn("Kafka ingest: {} (retrying every second)", rootMessage(e));
+                    }
+                    sleep(1_000);
                 }
-                if (System.currentTimeMillis() - lastCommit >= COMMIT_EVERY_MS) {
-                    commit(trackers.keySet(), false);
-                }
-                assigned = consumer.assignment().stream().map(TopicPartition::toString).sorted().toList();
             }
             // a clean stop: let what is in flight finish for a moment, commit it, leave the group
             long deadline = System.currentTimeMillis() + REVOKE_WAIT_MS;
@@ -254,6 +252,24 @@ public final class KafkaIngest implements AutoCloseable {
             producer.close(Duration.ofSeconds(10));
             stopped.tryComplete();
         }
+    }
+
+    private void pollOnce() {
+        handleOutcomes();
+        redispatchDue();
+        flowControl();
+        ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
+        for (ConsumerRecord<byte[], byte[]> r : batch) {
+            OffsetTracker t = trackers.computeIfAbsent(new TopicPartition(r.topic(), r.partition()),
+                    k -> new OffsetTracker());
+            t.started(r.offset());
+            records.incrementAndGet();
+            dispatch(new Work(r, t));
+        }
+        if (System.currentTimeMillis() - lastCommit >= COMMIT_EVERY_MS) {
+            commit(trackers.keySet(), false);
+        }
+        assigned = consumer.assignment().stream().map(TopicPartition::toString).sorted().toList();
     }
 
     /** Correlation on the record's event loop; the outcome goes back to the poll thread. */

@@ -50,6 +50,8 @@ public final class Cluster implements AutoCloseable {
             RETURNING holder
             """;
     static final String RELEASE = "DELETE FROM cluster_leases WHERE holder = ?";
+    /** Instances gone for a week leave the list (host names of replaced machines or containers pile up otherwise). */
+    static final String FORGET = "DELETE FROM cluster_instances WHERE heartbeat_at < now() - interval '7 days'";
     static final String LEAVE = "DELETE FROM cluster_instances WHERE instance = ?";
     static final String INSTANCES = """
             SELECT instance, version, started_at, heartbeat_at, holds::text, heartbeat_at > now() - make_interval(secs => ?)
@@ -155,6 +157,9 @@ public final class Cluster implements AutoCloseable {
                     ps.setString(2, Version.CORRELATOR);
                     ps.setTimestamp(3, Timestamp.from(startedAt));
                     ps.setString(4, held.encode());
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = c.prepareStatement(FORGET)) {
                     ps.executeUpdate();
                 }
                 for (Singleton s : singletons.values()) {
