@@ -59,6 +59,8 @@ public final class CorrelatorService implements AutoCloseable {
     private SightingReporter sightings;
     private AnalysisdSocket analysisd;
     private Audit audit;
+    private io.github.mispcorrelator.store.Cluster cluster;
+    private io.github.mispcorrelator.ingest.KafkaIngest kafka;
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -99,7 +101,13 @@ public final class CorrelatorService implements AutoCloseable {
                     r.trigger();
                 }
             });
-            RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX));
+            // several instances on one database (README, Wazuh cluster): heartbeat, singletons, claimed re-checks
+            io.github.mispcorrelator.store.Cluster cluster = new io.github.mispcorrelator.store.Cluster(vertx,
+                    database.dataSource(), jdbc, config.instanceId(), config.get(CorrelatorConfig.CLUSTER_HEARTBEAT),
+                    config.get(CorrelatorConfig.CLUSTER_LEASE_TTL));
+            mirrors.forEach(m -> m.pullOnlyWhile(cluster.singleton("mirror:" + m.name())::held));
+            RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX),
+                    cluster.instance(), config.get(CorrelatorConfig.CLUSTER_LEASE_TTL).multipliedBy(4));
             Correlator correlator = new Correlator(rules, misp, store, recheckQueue);
             SightingReporter sightings = sightings(vertx, config, metrics);
             if (sightings != null) {
@@ -107,7 +115,12 @@ public final class CorrelatorService implements AutoCloseable {
             }
             // partitions and retention, and the hits API: see README, Auditing
             Audit audit = Audit.start(vertx, database.dataSource(), database.poolSize(),
-                    config.get(CorrelatorConfig.RETENTION_DAYS));
+                    config.get(CorrelatorConfig.RETENTION_DAYS), cluster.singleton("retention"));
+            try {
+                cluster.start().await(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("First cluster heartbeat failed; singletons wait for the next: {}", e.getMessage());
+            }
             PemKeyCertOptions tls = tls(config);
             AccessControl access = accessControl(config);
             // one verticle per event loop: a request's whole path (parse, rules, events) runs on its event loop
@@ -118,7 +131,8 @@ public final class CorrelatorService implements AutoCloseable {
                     .secured(access, tls)
                     .withHits(audit.hitsApi())
                     .withMetrics(metrics)
-                    .withMispStatus(() -> MispMirror.status(misp, mirrors));
+                    .withMispStatus(() -> MispMirror.status(misp, mirrors))
+                    .withCluster(cluster::status);
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
             try {
@@ -141,8 +155,10 @@ public final class CorrelatorService implements AutoCloseable {
             service.audit = audit;
             service.metrics = metrics;
             service.sightings = sightings;
+            service.cluster = cluster;
             try {
                 service.startTail(config, correlator);
+                service.startKafka(config, correlator);
                 service.rechecker = new Rechecker(vertx, recheckQueue, correlator, misp, service.analysisd,
                         config.get(CorrelatorConfig.MISP_RECHECK_INTERVAL));
                 rechecker.set(service.rechecker);
@@ -264,7 +280,7 @@ public final class CorrelatorService implements AutoCloseable {
         }
         Path socketPath = config.get(CorrelatorConfig.ANALYSISD_SOCKET);
         analysisd = socketPath == null ? null : AnalysisdSocket.open(socketPath);
-        tail = new AlertsTail(vertx, file, correlator, new TailOffsets(database.dataSource(), jdbc), analysisd,
+        tail = new AlertsTail(vertx, file, correlator, new TailOffsets(database.dataSource(), jdbc, cluster.instance()), analysisd,
                 config.get(CorrelatorConfig.TAIL_START).equals("beginning") ? AlertsTail.StartAt.BEGINNING : AlertsTail.StartAt.END,
                 config.get(CorrelatorConfig.TAIL_POLL));
         try {
@@ -272,6 +288,25 @@ public final class CorrelatorService implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start following " + file + " (CORRELATOR_TAIL_FILE): " + e.getMessage(), e);
         }
+    }
+
+    /** Kafka ingest, when {@code KAFKA_BOOTSTRAP} is set: a member of the consumer group {@code KAFKA_GROUP}. */
+    private void startKafka(CorrelatorConfig config, Correlator correlator) {
+        if (config.get(CorrelatorConfig.KAFKA_BOOTSTRAP) == null) {
+            return;
+        }
+        kafka = new io.github.mispcorrelator.ingest.KafkaIngest(vertx, correlator,
+                io.github.mispcorrelator.ingest.KafkaIngest.Settings.from(config)).start();
+        cluster.reportHolding("kafka_partitions", kafka::partitions);
+    }
+
+    /** Kafka ingest, when it runs. */
+    public java.util.Optional<io.github.mispcorrelator.ingest.KafkaIngest> kafka() {
+        return java.util.Optional.ofNullable(kafka);
+    }
+
+    public io.github.mispcorrelator.store.Cluster cluster() {
+        return cluster;
     }
 
     /** The tailer, when one runs. */
@@ -301,6 +336,13 @@ public final class CorrelatorService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (kafka != null) {
+            // first: what is in flight finishes and is committed while the store is still there
+            kafka.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
         if (sightings != null) {
             // sends what was collected before Vert.x stops
             sightings.close();

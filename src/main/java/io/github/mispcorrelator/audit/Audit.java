@@ -27,8 +27,20 @@ public final class Audit implements AutoCloseable {
 
     /** Starts the partition maintenance (a first pass right away, then hourly); the API is mounted by the caller. */
     public static Audit start(Vertx vertx, DataSource dataSource, int poolSize, int retentionDays) {
+        return start(vertx, dataSource, poolSize, retentionDays, null);
+    }
+
+    /** @param singleton with several instances on one database, only its holder runs the maintenance; null: always */
+    public static Audit start(Vertx vertx, DataSource dataSource, int poolSize, int retentionDays,
+                              io.github.mispcorrelator.store.Cluster.Singleton singleton) {
         WorkerExecutor executor = vertx.createSharedWorkerExecutor("audit-jdbc", Math.max(1, poolSize / 2));
-        long timer = new Retention(dataSource, retentionDays).schedule(vertx, executor, MAINTENANCE_EVERY);
+        Retention retention = new Retention(dataSource, retentionDays);
+        long timer = retention.schedule(vertx, executor, MAINTENANCE_EVERY,
+                singleton == null ? () -> true : singleton::held);
+        if (singleton != null) {
+            // an instance taking retention over runs a pass at once rather than up to an hour later
+            singleton.onAcquired(() -> retention.runLogged(executor));
+        }
         return new Audit(vertx, executor, new HitsApi(dataSource, executor), timer);
     }
 

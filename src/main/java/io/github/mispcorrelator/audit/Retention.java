@@ -70,7 +70,16 @@ public final class Retention {
 
     /** Runs a pass now and then every {@code every}, on {@code executor}; a failed pass is retried at the next. */
     public long schedule(Vertx vertx, WorkerExecutor executor, Duration every) {
-        return vertx.setPeriodic(0, every.toMillis(), id -> runLogged(executor));
+        return schedule(vertx, executor, every, () -> true);
+    }
+
+    /** As above, each pass only when {@code mayRun} says so (this instance holds the retention singleton). */
+    public long schedule(Vertx vertx, WorkerExecutor executor, Duration every, java.util.function.BooleanSupplier mayRun) {
+        return vertx.setPeriodic(0, every.toMillis(), id -> {
+            if (mayRun.getAsBoolean()) {
+                runLogged(executor);
+            }
+        });
     }
 
     Future<List<Action>> runLogged(WorkerExecutor executor) {

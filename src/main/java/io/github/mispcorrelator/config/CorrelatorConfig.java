@@ -135,6 +135,42 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Path> ANALYSISD_SOCKET = new ConfigKey<>("ANALYSISD_SOCKET", null, Parsers.PATH,
             "analysisd's queue socket (/var/ossec/queue/sockets/queue): where the tailer sends events. Unset: none sent.");
 
+    // ---- several instances, Kafka ingest (see README, Wazuh cluster) ----
+    public static final ConfigKey<String> INSTANCE_ID = new ConfigKey<>("INSTANCE_ID", null, CorrelatorConfig::instanceName,
+            "This correlator's name among those sharing the database (letters, digits, . _ - :); unset: the host name.");
+    public static final ConfigKey<Duration> CLUSTER_HEARTBEAT = new ConfigKey<>("CLUSTER_HEARTBEAT", "5s",
+            Parsers.DURATION_PARSER, "How often this instance records that it is alive and renews the singletons it holds.");
+    public static final ConfigKey<Duration> CLUSTER_LEASE_TTL = new ConfigKey<>("CLUSTER_LEASE_TTL", "30s",
+            Parsers.DURATION_PARSER, "How long a singleton (retention, a mirror's pulls) and a claimed re-check stay with an instance that stopped renewing.");
+    public static final ConfigKey<String> KAFKA_BOOTSTRAP = new ConfigKey<>("KAFKA_BOOTSTRAP", null, Parsers.TEXT,
+            "Kafka brokers (host:port, comma-separated): consume Wazuh alerts as a member of KAFKA_GROUP. Unset: off.");
+    public static final ConfigKey<List<String>> KAFKA_TOPICS = new ConfigKey<>("KAFKA_TOPICS", "wazuh-alerts", Parsers.LIST,
+            "Topics of Wazuh alerts (comma-separated), one alert JSON a record, Filebeat/Logstash/Fluent Bit/Vector envelopes accepted.");
+    public static final ConfigKey<String> KAFKA_GROUP = new ConfigKey<>("KAFKA_GROUP", "misp-correlator", Parsers.TEXT,
+            "Consumer group the instances share: Kafka spreads the partitions over them.");
+    public static final ConfigKey<String> KAFKA_START = new ConfigKey<>("KAFKA_START", "earliest", Parsers.oneOf("earliest", "latest"),
+            "Where a group without committed offsets starts (auto.offset.reset).");
+    public static final ConfigKey<Integer> KAFKA_MAX_IN_FLIGHT = new ConfigKey<>("KAFKA_MAX_IN_FLIGHT", "2000",
+            Parsers.intBetween(1, 1_000_000), "Records being correlated at once; beyond, the partitions are paused.");
+    public static final ConfigKey<String> KAFKA_EVENTS_TOPIC = new ConfigKey<>("KAFKA_EVENTS_TOPIC", null, Parsers.TEXT,
+            "Topic the events for Wazuh are produced to (keyed by agent id), for a pipeline to the indexer or analysisd. Unset: none.");
+    public static final ConfigKey<String> KAFKA_DEAD_LETTER_TOPIC = new ConfigKey<>("KAFKA_DEAD_LETTER_TOPIC",
+            "misp-correlator-dead-letter", Parsers.TEXT, "Topic unparsable records go to, with the reason in header x-error.");
+    public static final ConfigKey<String> KAFKA_SECURITY_PROTOCOL = new ConfigKey<>("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT",
+            Parsers.oneOf("plaintext", "ssl", "sasl_plaintext", "sasl_ssl"), "Kafka security.protocol (any case).");
+    public static final ConfigKey<String> KAFKA_SASL_MECHANISM = new ConfigKey<>("KAFKA_SASL_MECHANISM", "PLAIN",
+            Parsers.oneOf("plain", "scram-sha-256", "scram-sha-512"), "SASL mechanism with KAFKA_SASL_USERNAME (others: KAFKA_PROPERTIES_FILE).");
+    public static final ConfigKey<String> KAFKA_SASL_USERNAME = new ConfigKey<>("KAFKA_SASL_USERNAME", null, Parsers.TEXT,
+            "SASL user name (with SASL_PLAINTEXT or SASL_SSL).");
+    public static final ConfigKey<String> KAFKA_SASL_PASSWORD = new ConfigKey<>("KAFKA_SASL_PASSWORD", null, Parsers.TEXT,
+            "SASL password.");
+    public static final ConfigKey<Path> KAFKA_SSL_TRUSTSTORE_FILE = new ConfigKey<>("KAFKA_SSL_TRUSTSTORE_FILE", null,
+            CorrelatorConfig::readableFile, "Trust store (PKCS12, JKS or PEM) with the brokers' CA, for SSL and SASL_SSL.");
+    public static final ConfigKey<String> KAFKA_SSL_TRUSTSTORE_PASSWORD = new ConfigKey<>("KAFKA_SSL_TRUSTSTORE_PASSWORD", null,
+            Parsers.TEXT, "Password of KAFKA_SSL_TRUSTSTORE_FILE.");
+    public static final ConfigKey<Path> KAFKA_PROPERTIES_FILE = new ConfigKey<>("KAFKA_PROPERTIES_FILE", null,
+            CorrelatorConfig::readableFile, "Kafka client properties (as for the Kafka tools' --command-config) applied last: mTLS, OAUTHBEARER, Kerberos, tuning.");
+
     // ---- access, TLS, retention (see README, Auditing) ----
     public static final ConfigKey<List<AccessControl.TokenDigest>> INGEST_TOKEN = new ConfigKey<>("INGEST_TOKEN", null,
             AccessControl::parseTokens, "API tokens (comma-separated; each the token or sha256:<hex digest>) that may send alerts.");
@@ -157,6 +193,10 @@ public final class CorrelatorConfig {
             MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
             FEED_DIR, FEED_WARNINGLISTS, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
+            INSTANCE_ID, CLUSTER_HEARTBEAT, CLUSTER_LEASE_TTL, KAFKA_BOOTSTRAP, KAFKA_TOPICS, KAFKA_GROUP, KAFKA_START,
+            KAFKA_MAX_IN_FLIGHT, KAFKA_EVENTS_TOPIC, KAFKA_DEAD_LETTER_TOPIC, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
+            KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_TRUSTSTORE_FILE, KAFKA_SSL_TRUSTSTORE_PASSWORD,
+            KAFKA_PROPERTIES_FILE,
             INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
@@ -244,6 +284,31 @@ public final class CorrelatorConfig {
                     + READ_TOKEN.envVar() + " and/or " + ADMIN_TOKEN.envVar() + ", or listen on 127.0.0.1");
         }
         return problems;
+    }
+
+    /** Instance names go into SQL settings and Kafka client ids: a short name of safe characters. */
+    private static String instanceName(String s) {
+        String v = s.trim();
+        if (!v.matches("[A-Za-z0-9._:-]{1,100}")) {
+            throw new IllegalArgumentException("expected 1 to 100 letters, digits, '.', '_', '-' or ':'");
+        }
+        return v;
+    }
+
+    /** {@code INSTANCE_ID}, or the host name (made safe) when it is unset. */
+    public String instanceId() {
+        String id = get(INSTANCE_ID);
+        if (id != null) {
+            return id;
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = System.getenv().getOrDefault("HOSTNAME", "correlator");
+        }
+        String safe = host.replaceAll("[^A-Za-z0-9._:-]", "-");
+        return safe.isEmpty() ? "correlator" : safe.substring(0, Math.min(100, safe.length()));
     }
 
     private static Path readableFile(String s) {

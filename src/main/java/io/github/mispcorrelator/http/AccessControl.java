@@ -28,9 +28,10 @@ import java.util.stream.Collectors;
  * Who may call what. API tokens carry roles: {@code ingest} (alerts in), {@code read} (hits, rule status, the auditors'
  * page) and {@code admin} (rule reload; admin may do everything). Only SHA-256 digests of the tokens are kept, and a
  * presented token is compared with every configured digest in constant time. Status pages ({@code GET /metrics},
- * {@code GET /v1/misp/status}) are {@code read}, like {@code GET /v1/rules}; a Prometheus scrape job sends the token
- * as its bearer token. Without any token configured every request is served, which is safe only because the service
- * then listens on loopback alone (checked at start-up, see {@link #isLoopback}). {@code /health/*} is always open.
+ * {@code GET /v1/misp/status}, {@code GET /v1/cluster}) are {@code read}, like {@code GET /v1/rules}; a Prometheus
+ * scrape job sends the token as its bearer token. Without any token configured every request is served, which is
+ * safe only because the service then listens on loopback alone (checked at start-up, see {@link #isLoopback}).
+ * {@code /health/*} is always open.
  *
  * <p>Tokens come as {@code Authorization: Bearer <token>}; for GET and HEAD also as HTTP Basic with the token as
  * password (any user name), so that a browser can open {@code /ui/} and download exports. Basic credentials, which a
@@ -162,7 +163,7 @@ public final class AccessControl implements Handler<RoutingContext> {
             return java.util.Optional.of(Role.INGEST);
         }
         if (read && (p.equals("/v1/hits") || p.startsWith("/v1/hits/") || p.equals("/v1/rules")
-                || p.equals("/metrics") || p.equals("/v1/misp/status")
+                || p.equals("/metrics") || p.equals("/v1/misp/status") || p.equals("/v1/cluster")
                 || p.equals("/ui") || p.startsWith("/ui/"))) {
             return java.util.Optional.of(Role.READ);
         }

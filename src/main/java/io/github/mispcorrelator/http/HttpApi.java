@@ -82,6 +82,14 @@ public final class HttpApi extends VerticleBase {
         return this;
     }
 
+    private java.util.function.Supplier<Future<JsonObject>> clusterStatus;
+
+    /** {@code GET /v1/cluster}: the instances sharing the database and what each holds; call before deploying. */
+    public HttpApi withCluster(java.util.function.Supplier<Future<JsonObject>> clusterStatus) {
+        this.clusterStatus = clusterStatus;
+        return this;
+    }
+
     /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
     public HttpApi withHits(HitsApi hitsApi) {
         this.hitsApi = hitsApi;
@@ -128,6 +136,15 @@ public final class HttpApi extends VerticleBase {
         }
         if (mispStatus != null) {
             router.get("/v1/misp/status").handler(ctx -> Responses.json(ctx, 200, mispStatus.get()));
+        }
+        if (clusterStatus != null) {
+            router.get("/v1/cluster").handler(ctx -> clusterStatus.get()
+                    .onSuccess(status -> Responses.json(ctx, 200, status))
+                    .onFailure(e -> {
+                        // the instances are known only to the database: without it, nothing to say
+                        ctx.response().putHeader("Retry-After", "5");
+                        Responses.error(ctx, 503, "PostgreSQL unavailable: " + e.getMessage());
+                    }));
         }
         router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "UP")));
         router.get("/health/ready").handler(this::ready);

@@ -71,7 +71,7 @@ public final class Rechecker implements AutoCloseable {
     }
 
     private Future<Void> drain() {
-        return queue.oldest(PAGE).compose(alerts -> {
+        return queue.claim(PAGE).compose(alerts -> {
             if (alerts.isEmpty() || !misp.ready()) {
                 return Future.succeededFuture();
             }

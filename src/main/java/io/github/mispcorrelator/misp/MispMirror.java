@@ -288,6 +288,13 @@ public final class MispMirror implements MispSource {
         return Future.succeededFuture(new LookupResult(matches, Map.of(), at));
     }
 
+    private volatile java.util.function.BooleanSupplier pullGate = () -> true;
+
+    /** Pulls from MISP only while {@code holder} says so: the instance holding this mirror's singleton. */
+    public void pullOnlyWhile(java.util.function.BooleanSupplier holder) {
+        this.pullGate = holder;
+    }
+
     @Override
     public String name() {
         return client.name();
@@ -388,6 +395,9 @@ public final class MispMirror implements MispSource {
     public Future<Void> syncNow(boolean full) {
         if (closed) {
             return Future.failedFuture("the MISP mirror is closed");
+        }
+        if (!pullGate.getAsBoolean()) { // several instances on one database: one pulls (issue 12, store/Cluster)
+            return Future.succeededFuture();
         }
         Promise<Void> p = Promise.promise();
         if (!running.compareAndSet(null, p.future())) {

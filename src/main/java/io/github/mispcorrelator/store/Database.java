@@ -54,7 +54,8 @@ public final class Database implements AutoCloseable {
                 migrate(owner);
                 appRole = appRole(owner);
             }
-            HikariDataSource pool = pool(url, user, password, config.get(CorrelatorConfig.DB_POOL_SIZE), appRole);
+            HikariDataSource pool = pool(url, user, password, config.get(CorrelatorConfig.DB_POOL_SIZE), appRole,
+                    config.instanceId());
             return new Database(pool, embedded);
         } catch (RuntimeException e) {
             if (embedded != null) {
@@ -70,7 +71,18 @@ public final class Database implements AutoCloseable {
 
     /** @param role a role every connection switches to ({@code SET ROLE}), or null to stay {@code user} */
     static HikariDataSource pool(String url, String user, String password, int size, String role) {
+        return pool(url, user, password, size, role, null);
+    }
+
+    /**
+     * @param instance CORRELATOR_INSTANCE_ID, set on every connection as {@code correlator.instance}: the columns that
+     *                 name the instance writing a row default to it (migrations/V9_1); a safe name, see the config
+     */
+    static HikariDataSource pool(String url, String user, String password, int size, String role, String instance) {
         HikariConfig hc = new HikariConfig();
+        if (instance != null) {
+            hc.addDataSourceProperty("options", "-c correlator.instance=" + instance);
+        }
         if (role != null) {
             hc.setConnectionInitSql("SET ROLE " + role);
         }

@@ -22,11 +22,25 @@ public final class RecheckQueue {
             INSERT INTO recheck_queue (manager, alert_id, alert, reason) VALUES (?, ?, ?::jsonb, ?)
             ON CONFLICT (manager, alert_id) DO UPDATE SET reason = EXCLUDED.reason,
                                                           attempts = recheck_queue.attempts + 1,
-                                                          enqueued_at = now()
+                                                          enqueued_at = now(),
+                                                          correlator_instance = EXCLUDED.correlator_instance,
+                                                          claimed_by = NULL, claimed_until = NULL
             """;
     // enqueued_at moves on every failed attempt: alerts that keep failing go to the back, others get their turn
-    static final String OLDEST = "SELECT alert_id, alert FROM recheck_queue ORDER BY enqueued_at LIMIT ?";
-    static final String REMOVE = "DELETE FROM recheck_queue WHERE manager = ? AND alert_id = ?";
+    // several instances share the queue: each claims a page of rows nobody holds (or whose claim expired: its
+    // instance died) for a lease; SKIP LOCKED lets two instances claim at the same moment without waiting or overlap
+    static final String CLAIM = """
+            UPDATE recheck_queue q SET claimed_by = ?, claimed_until = now() + make_interval(secs => ?)
+            FROM (SELECT manager, alert_id FROM recheck_queue
+                  WHERE claimed_until IS NULL OR claimed_until < now()
+                  ORDER BY enqueued_at LIMIT ? FOR UPDATE SKIP LOCKED) free
+            WHERE q.manager = free.manager AND q.alert_id = free.alert_id
+            RETURNING q.alert_id, q.alert, q.enqueued_at
+            """;
+    // a row claimed again by another instance after our claim expired is theirs now
+    static final String REMOVE = """
+            DELETE FROM recheck_queue WHERE manager = ? AND alert_id = ? AND (claimed_by IS NULL OR claimed_by = ?)
+            """;
     static final String COUNT = "SELECT count(*) FROM recheck_queue";
     static final String TRIM = """
             DELETE FROM recheck_queue WHERE (manager, alert_id) IN (
@@ -36,11 +50,23 @@ public final class RecheckQueue {
     private final DataSource dataSource;
     private final WorkerExecutor jdbc;
     private final long max;
+    private final String instance;
+    private final double claimSeconds;
 
     public RecheckQueue(DataSource dataSource, WorkerExecutor jdbc, long max) {
+        this(dataSource, jdbc, max, "local", java.time.Duration.ofMinutes(5));
+    }
+
+    /**
+     * @param instance this correlator's CORRELATOR_INSTANCE_ID, written as the claimant
+     * @param claim    how long a claimed alert stays with this instance; past it another may re-check it
+     */
+    public RecheckQueue(DataSource dataSource, WorkerExecutor jdbc, long max, String instance, java.time.Duration claim) {
         this.dataSource = dataSource;
         this.jdbc = jdbc;
         this.max = max;
+        this.instance = instance;
+        this.claimSeconds = claim.toMillis() / 1000.0;
     }
 
     /** Keeps an alert for a later look-up; an alert already waiting is counted as one more attempt. */
@@ -59,12 +85,17 @@ public final class RecheckQueue {
         }, false);
     }
 
-    /** The oldest waiting alerts. */
-    public Future<List<Alert>> oldest(int limit) {
+    /**
+     * Claims the oldest waiting alerts no other instance holds, for this instance's claim lease; each leaves the
+     * queue by {@link #remove} once re-checked, or is queued again ({@link #add}, which ends the claim).
+     */
+    public Future<List<Alert>> claim(int limit) {
         return jdbc.executeBlocking(() -> {
             List<Alert> out = new ArrayList<>();
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(OLDEST)) {
-                ps.setInt(1, limit);
+            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLAIM)) {
+                ps.setString(1, instance);
+                ps.setDouble(2, claimSeconds);
+                ps.setInt(3, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         // the stored id, not one derived again: an alert without "id" has a digest of its original
@@ -87,6 +118,7 @@ public final class RecheckQueue {
             try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(REMOVE)) {
                 ps.setString(1, PostgresHitStore.clean(alert.getManager()));
                 ps.setString(2, PostgresHitStore.clean(alert.getId()));
+                ps.setString(3, instance);
                 ps.executeUpdate();
                 return null;
             } catch (SQLException e) {

@@ -65,6 +65,7 @@ class AccessControlTest {
         assertThat(AccessControl.required(HttpMethod.GET, "/v1/rules")).contains(Role.READ);
         assertThat(AccessControl.required(HttpMethod.GET, "/metrics")).contains(Role.READ);
         assertThat(AccessControl.required(HttpMethod.GET, "/v1/misp/status")).contains(Role.READ);
+        assertThat(AccessControl.required(HttpMethod.GET, "/v1/cluster")).contains(Role.READ);
         assertThat(AccessControl.required(HttpMethod.POST, "/v1/rules/test")).contains(Role.READ);
         assertThat(AccessControl.required(HttpMethod.GET, "/ui/")).contains(Role.READ);
         assertThat(AccessControl.required(HttpMethod.GET, "/ui/app.js")).contains(Role.READ);
