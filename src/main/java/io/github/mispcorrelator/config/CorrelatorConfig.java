@@ -138,9 +138,9 @@ public final class CorrelatorConfig {
     public static final ConfigKey<List<AccessControl.TokenDigest>> ADMIN_TOKEN = new ConfigKey<>("ADMIN_TOKEN", null,
             AccessControl::parseTokens, "API tokens that may do everything, including reloading the rules.");
     public static final ConfigKey<Path> HTTP_TLS_CERT_FILE = new ConfigKey<>("HTTP_TLS_CERT_FILE", null,
-            CorrelatorConfig::readableFile, "PEM certificate (chain) of the HTTP API; with HTTP_TLS_KEY_FILE the API speaks HTTPS.");
+            Parsers.READABLE_FILE, "PEM certificate (chain) of the HTTP API; with HTTP_TLS_KEY_FILE the API speaks HTTPS.");
     public static final ConfigKey<Path> HTTP_TLS_KEY_FILE = new ConfigKey<>("HTTP_TLS_KEY_FILE", null,
-            CorrelatorConfig::readableFile, "PEM private key (PKCS#8 or PKCS#1) of HTTP_TLS_CERT_FILE.");
+            Parsers.READABLE_FILE, "PEM private key (PKCS#8 or PKCS#1) of HTTP_TLS_CERT_FILE.");
     public static final ConfigKey<Integer> RETENTION_DAYS = new ConfigKey<>("RETENTION_DAYS", "400",
             Parsers.intBetween(0, 36500), "Days hits are kept (whole months are dropped once past it); 0 keeps them forever.");
 
@@ -157,10 +157,15 @@ public final class CorrelatorConfig {
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");
 
-    private final Map<ConfigKey<?>, Object> values;
+    /** System property naming the install directory; see {@link #home()}. */
+    public static final String HOME_PROPERTY = "correlator.home";
 
-    private CorrelatorConfig(Map<ConfigKey<?>, Object> values) {
+    private final Map<ConfigKey<?>, Object> values;
+    private final Path file;
+
+    private CorrelatorConfig(Map<ConfigKey<?>, Object> values, Path file) {
         this.values = values;
+        this.file = file;
     }
 
     /** Loads from the default file (if present) and the process environment. */
@@ -170,7 +175,7 @@ public final class CorrelatorConfig {
 
     public static CorrelatorConfig load(Map<String, String> env) {
         String explicit = env.get(CONFIG_FILE_ENV);
-        Path file = explicit != null ? Path.of(explicit) : DEFAULT_CONFIG_FILE;
+        Path file = explicit != null ? Path.of(explicit) : home().map(h -> h.resolve(DEFAULT_CONFIG_FILE)).orElse(DEFAULT_CONFIG_FILE);
         if (explicit != null && !Files.isRegularFile(file)) {
             throw new ConfigException(List.of(CONFIG_FILE_ENV + ": no such file: " + file.toAbsolutePath()));
         }
@@ -184,22 +189,33 @@ public final class CorrelatorConfig {
     public static CorrelatorConfig load(Path file, Map<String, String> env) {
         List<String> problems = new ArrayList<>();
         Map<String, String> fromFile = file == null ? Map.of() : readYaml(file, problems);
+        // relative paths: a value in the file against the file's directory, others against the install directory
+        // (none when the jar is run by hand: the working directory, as from a checkout)
+        Path fileDir = file == null ? null : file.toAbsolutePath().normalize().getParent();
+        Path home = home().orElse(null);
         Map<ConfigKey<?>, Object> values = new HashMap<>();
         for (ConfigKey<?> key : KEYS) {
             String source;
             String raw;
+            Path base;
             if (env.containsKey(key.envVar())) {
                 raw = env.get(key.envVar());
                 source = key.envVar();
+                base = home;
             } else if (fromFile.containsKey(key.yamlKey())) {
                 raw = fromFile.get(key.yamlKey());
                 source = key.yamlKey() + " in " + file;
+                base = fileDir;
             } else {
                 raw = key.defaultValue();
                 source = key.yamlKey() + " (default)";
+                base = home;
             }
             if (raw == null || raw.isBlank()) {
                 continue;
+            }
+            if (base != null && key.parser() instanceof Parsers.PathParser) {
+                raw = base.resolve(raw.strip()).normalize().toString();
             }
             try {
                 values.put(key, key.parser().apply(raw));
@@ -221,7 +237,21 @@ public final class CorrelatorConfig {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new CorrelatorConfig(values);
+        return new CorrelatorConfig(values, file == null ? null : file.toAbsolutePath().normalize());
+    }
+
+    /**
+     * The install directory, when a launcher named it ({@code -Dcorrelator.home=…}, as {@code bin/misp-correlator}
+     * of the package and the tarball does): the default configuration file and relative defaults are found there.
+     */
+    public static Optional<Path> home() {
+        String h = System.getProperty(HOME_PROPERTY);
+        return h == null || h.isBlank() ? Optional.empty() : Optional.of(Path.of(h).toAbsolutePath().normalize());
+    }
+
+    /** The configuration file the values were read from, if any. */
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
     }
 
     /** TLS needs both files; without any API token the API may listen on loopback only. */
@@ -239,14 +269,6 @@ public final class CorrelatorConfig {
                     + READ_TOKEN.envVar() + " and/or " + ADMIN_TOKEN.envVar() + ", or listen on 127.0.0.1");
         }
         return problems;
-    }
-
-    private static Path readableFile(String s) {
-        Path p = Path.of(s.trim());
-        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-            throw new IllegalArgumentException("no readable file: " + p.toAbsolutePath());
-        }
-        return p;
     }
 
     private static Map<String, String> readYaml(Path file, List<String> problems) {
@@ -290,7 +312,7 @@ public final class CorrelatorConfig {
         } else {
             copy.put(key, value);
         }
-        return new CorrelatorConfig(copy);
+        return new CorrelatorConfig(copy, file);
     }
 
     /**
