@@ -144,6 +144,10 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Integer> RETENTION_DAYS = new ConfigKey<>("RETENTION_DAYS", "400",
             Parsers.intBetween(0, 36500), "Days hits are kept (whole months are dropped once past it); 0 keeps them forever.");
 
+    // ---- logs ----
+    public static final ConfigKey<String> LOG_FORMAT = new ConfigKey<>("LOG_FORMAT", "text", Parsers.oneOf("text", "json"),
+            "Log lines on standard output: text, or json (one object a line, alert_id and misp_instance as fields) for a log shipper.");
+
     public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
@@ -152,7 +156,8 @@ public final class CorrelatorConfig {
             MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
             FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
-            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
+            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS,
+            LOG_FORMAT);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");

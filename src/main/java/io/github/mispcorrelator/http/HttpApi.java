@@ -181,14 +181,14 @@ public final class HttpApi extends VerticleBase {
                 .onSuccess(c -> Responses.json(ctx, 200, c.toJson()))
                 .onFailure(e -> {
                     if (e instanceof StoreUnavailableException) {
-                        LOG.warn("Alert {} not stored, answered 503: {}", alert.getId(), e.getMessage());
+                        LOG.atWarn().addKeyValue("alert_id", alert.getId()).log("Alert {} not stored, answered 503: {}", alert.getId(), e.getMessage());
                         ctx.response().putHeader("Retry-After", "5");
                         Responses.error(ctx, 503, "hit store unavailable; nothing was stored, send the alert again");
                     } else if (e instanceof RuleExecutionException) {
-                        LOG.error("Alert {}: {}", alert.getId(), e.getMessage());
+                        LOG.atError().addKeyValue("alert_id", alert.getId()).log("Alert {}: {}", alert.getId(), e.getMessage());
                         Responses.error(ctx, 500, e.getMessage());
                     } else {
-                        LOG.error("Alert {} failed", alert.getId(), e);
+                        LOG.atError().addKeyValue("alert_id", alert.getId()).setCause(e).log("Alert {} failed", alert.getId());
                         Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
                     }
                 });

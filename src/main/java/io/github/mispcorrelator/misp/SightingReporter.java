@@ -95,7 +95,7 @@ public final class SightingReporter implements AutoCloseable {
                         sent.increment(n);
                     } else {
                         failed.increment(n);
-                        LOG.warn("{} sighting(s) not reported to {}: {}", n, instance, ar.succeeded()
+                        LOG.atWarn().addKeyValue("misp_instance", instance).log("{} sighting(s) not reported to {}: {}", n, instance, ar.succeeded()
                                 ? "HTTP " + ar.result().statusCode() : ar.cause().getMessage());
                     }
                 });
