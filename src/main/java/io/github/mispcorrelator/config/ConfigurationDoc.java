@@ -32,9 +32,10 @@ public final class ConfigurationDoc {
                 working directory when the jar is run by hand. A wrong value stops start-up (and fails
                 `misp-correlator check-config`) with one message naming every bad key.
 
-                Relative paths: a path written in the file is relative to the file's directory; a path from an
-                environment variable or a default is relative to the install directory, or to the working directory
-                when the jar is run by hand (`java -jar target/misp-correlator.jar` from a checkout).
+                Relative paths: a path from the file or an environment variable is relative to the configuration
+                file's directory; a default is relative to the install directory. With neither a file nor a launcher
+                (`java -jar target/misp-correlator.jar` in a checkout without `config/`), relative to the working
+                directory.
 
                 Secrets (marked 🔒) are never logged or shown in error messages; keep them out of the file, in the
                 environment (the package's `/etc/misp-correlator/correlator.env`, mode 0640).

@@ -194,10 +194,10 @@ public final class CorrelatorConfig {
     public static CorrelatorConfig load(Path file, Map<String, String> env) {
         List<String> problems = new ArrayList<>();
         Map<String, String> fromFile = file == null ? Map.of() : readYaml(file, problems);
-        // relative paths: a value in the file against the file's directory, others against the install directory
-        // (none when the jar is run by hand: the working directory, as from a checkout)
-        Path fileDir = file == null ? null : file.toAbsolutePath().normalize().getParent();
+        // relative paths: a configured value (file or environment) against the configuration file's directory, a
+        // default against the install directory; with neither, as given (the jar run by hand from a checkout)
         Path home = home().orElse(null);
+        Path fileDir = file == null ? home : file.toAbsolutePath().normalize().getParent();
         Map<ConfigKey<?>, Object> values = new HashMap<>();
         for (ConfigKey<?> key : KEYS) {
             String source;
@@ -206,7 +206,7 @@ public final class CorrelatorConfig {
             if (env.containsKey(key.envVar())) {
                 raw = env.get(key.envVar());
                 source = key.envVar();
-                base = home;
+                base = fileDir;
             } else if (fromFile.containsKey(key.yamlKey())) {
                 raw = fromFile.get(key.yamlKey());
                 source = key.yamlKey() + " in " + file;

@@ -38,6 +38,14 @@ class ConfigPathsTest {
     }
 
     @Test
+    void aRelativePathFromTheEnvironmentIsRelativeToTheFilesDirectoryToo() throws Exception {
+        Files.createDirectories(dir.resolve("my-rules"));
+        Path yaml = Files.writeString(dir.resolve("c.yaml"), "http_port: 9000\n");
+        CorrelatorConfig c = CorrelatorConfig.load(yaml, Map.of("CORRELATOR_DRL_DIR", "my-rules"));
+        assertThat(c.get(CorrelatorConfig.DRL_DIR)).isEqualTo(dir.resolve("my-rules").toAbsolutePath());
+    }
+
+    @Test
     void aMissingDirectoryIsNamedWhereItWasLookedFor() throws Exception {
         Path yaml = Files.writeString(dir.resolve("c.yaml"), "drl_dir: rules-here\n");
         assertThatThrownBy(() -> CorrelatorConfig.load(yaml, Map.of()))
