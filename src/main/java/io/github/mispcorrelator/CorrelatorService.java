@@ -59,6 +59,7 @@ public final class CorrelatorService implements AutoCloseable {
     private SightingReporter sightings;
     private AnalysisdSocket analysisd;
     private Audit audit;
+    private List<String> httpDeployments = List.of();
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -121,11 +122,12 @@ public final class CorrelatorService implements AutoCloseable {
                     .withMispStatus(() -> MispMirror.status(misp, mirrors));
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
+            List<String> httpDeployments = new ArrayList<>();
             try {
-                vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
+                httpDeployments.add(vertx.deployVerticle(api).await(60, TimeUnit.SECONDS));
                 if (instances > 1) {
-                    vertx.deployVerticle(newApi::get, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
-                            .await(60, TimeUnit.SECONDS);
+                    httpDeployments.add(vertx.deployVerticle(newApi::get, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
+                            .await(60, TimeUnit.SECONDS));
                 }
             } catch (Exception e) {
                 throw new IllegalStateException("cannot listen on " + config.get(CorrelatorConfig.HTTP_HOST) + ":"
@@ -139,6 +141,7 @@ public final class CorrelatorService implements AutoCloseable {
             mirrors.forEach(MispMirror::start);
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
+            service.httpDeployments = httpDeployments;
             service.metrics = metrics;
             service.sightings = sightings;
             try {
@@ -299,6 +302,15 @@ public final class CorrelatorService implements AutoCloseable {
 
     @Override
     public void close() {
+        // first the HTTP API: it takes no new request, and those in flight finish while MISP, the rules and the
+        // database still serve them (a stop by systemd waits up to TimeoutStopSec)
+        for (String id : httpDeployments) {
+            try {
+                vertx.undeploy(id).await(HttpApi.SHUTDOWN_GRACE_SECONDS + 5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("HTTP API did not stop cleanly: {}", e.getMessage());
+            }
+        }
         if (sightings != null) {
             // sends what was collected before Vert.x stops
             sightings.close();

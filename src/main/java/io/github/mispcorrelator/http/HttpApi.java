@@ -26,6 +26,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP API: alerts in ({@code /v1/alerts}, {@code /v1/alerts/batch}), rules ({@code /v1/rules…}) and health.
@@ -149,6 +150,18 @@ public final class HttpApi extends VerticleBase {
                     LOG.info("HTTP API listening on {}://{}:{}{}", tls != null ? "https" : "http", host, s.actualPort(),
                             access != null && access.enabled() ? "" : " (no API tokens: open to this host only)");
                 });
+    }
+
+    /** How long a stop waits for requests in flight (systemd's TimeoutStopSec=90s leaves room for it). */
+    public static final long SHUTDOWN_GRACE_SECONDS = 20;
+
+    /**
+     * On stop (SIGTERM: Vert.x undeploys this verticle), no new connection is accepted and the requests in flight
+     * finish — an alert being looked up is answered and its hits stored — for up to {@link #SHUTDOWN_GRACE_SECONDS}.
+     */
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
     }
 
     /**
