@@ -61,6 +61,7 @@ public final class CorrelatorService implements AutoCloseable {
     private Audit audit;
     private io.github.mispcorrelator.store.Cluster cluster;
     private io.github.mispcorrelator.ingest.KafkaIngest kafka;
+    private List<String> httpDeployments = List.of();
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -136,11 +137,12 @@ public final class CorrelatorService implements AutoCloseable {
                     .withCluster(cluster::status);
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
+            List<String> httpDeployments = new ArrayList<>();
             try {
-                vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
+                httpDeployments.add(vertx.deployVerticle(api).await(60, TimeUnit.SECONDS));
                 if (instances > 1) {
-                    vertx.deployVerticle(newApi::get, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
-                            .await(60, TimeUnit.SECONDS);
+                    httpDeployments.add(vertx.deployVerticle(newApi::get, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
+                            .await(60, TimeUnit.SECONDS));
                 }
             } catch (Exception e) {
                 throw new IllegalStateException("cannot listen on " + config.get(CorrelatorConfig.HTTP_HOST) + ":"
@@ -154,6 +156,7 @@ public final class CorrelatorService implements AutoCloseable {
             mirrors.forEach(MispMirror::start);
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
+            service.httpDeployments = httpDeployments;
             service.metrics = metrics;
             service.sightings = sightings;
             service.cluster = cluster;
@@ -337,8 +340,17 @@ public final class CorrelatorService implements AutoCloseable {
 
     @Override
     public void close() {
+        // first the HTTP API: it takes no new request, and those in flight finish while MISP, the rules and the
+        // database still serve them (a stop by systemd waits up to TimeoutStopSec)
+        for (String id : httpDeployments) {
+            try {
+                vertx.undeploy(id).await(HttpApi.SHUTDOWN_GRACE_SECONDS + 5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("HTTP API did not stop cleanly: {}", e.getMessage());
+            }
+        }
         if (kafka != null) {
-            // first: what is in flight finishes and is committed while the store is still there
+            // then Kafka: what is in flight finishes and is committed while the store is still there
             kafka.close();
         }
         if (cluster != null) {

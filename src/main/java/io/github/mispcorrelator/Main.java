@@ -18,8 +18,17 @@ public final class Main {
 
     public static void main(String[] args) {
         String command = args.length == 0 ? "serve" : args[0];
+        if (java.util.Arrays.asList(args).contains("--version") || command.equals("version")) {
+            System.out.println("misp-correlator " + Version.CORRELATOR);
+            System.exit(0);
+        }
         switch (command) {
             case "serve" -> serve();
+            case "check-config" -> {
+                quietLogs();
+                System.exit(new io.github.mispcorrelator.check.CheckConfigCommand(System.out, System.getenv())
+                        .run(java.util.Arrays.asList(args).subList(1, args.length)));
+            }
             case "test-rules" -> {
                 quietLogs();
                 try {
@@ -60,12 +69,16 @@ public final class Main {
                        java -jar misp-correlator.jar test-rules --golden [--drl DIR]
                        java -jar misp-correlator.jar replay [--send] [--socket PATH] FILE...
                        java -jar misp-correlator.jar bench [--help]
+                       java -jar misp-correlator.jar check-config
+                       java -jar misp-correlator.jar --version      (also after any command)
 
                   serve       run the service (the default); configuration from config/correlator.yaml
-                              and CORRELATOR_* environment variables, see README.md
+                              (or CORRELATOR_CONFIG) and CORRELATOR_* environment variables, see
+                              docs/configuration.md
                   test-rules  run alerts through the DRL offline, like wazuh-logtest; see drl/README.md
                   replay      retro-hunt: re-check archived alerts.json files (plain or .gz) against MISP
                   bench       load benchmark with baselines, see README, Performance
+                  check-config  check the configuration, rules, database, MISP and Wazuh paths; exit 1 on a problem
                 """);
         System.exit(status);
     }
@@ -81,7 +94,9 @@ public final class Main {
     private static void serve() {
         CorrelatorService service;
         try {
-            service = CorrelatorService.start(CorrelatorConfig.load());
+            CorrelatorConfig config = CorrelatorConfig.load();
+            LogFormat.apply(config);
+            service = CorrelatorService.start(config);
         } catch (ConfigException | RuleCompilationException e) {
             System.err.println("misp-correlator cannot start. " + e.getMessage());
             System.exit(1);

@@ -165,11 +165,11 @@ public final class CorrelatorConfig {
     public static final ConfigKey<String> KAFKA_SASL_PASSWORD = new ConfigKey<>("KAFKA_SASL_PASSWORD", null, Parsers.TEXT,
             "SASL password.");
     public static final ConfigKey<Path> KAFKA_SSL_TRUSTSTORE_FILE = new ConfigKey<>("KAFKA_SSL_TRUSTSTORE_FILE", null,
-            CorrelatorConfig::readableFile, "Trust store (PKCS12, JKS or PEM) with the brokers' CA, for SSL and SASL_SSL.");
+            Parsers.READABLE_FILE, "Trust store (PKCS12, JKS or PEM) with the brokers' CA, for SSL and SASL_SSL.");
     public static final ConfigKey<String> KAFKA_SSL_TRUSTSTORE_PASSWORD = new ConfigKey<>("KAFKA_SSL_TRUSTSTORE_PASSWORD", null,
             Parsers.TEXT, "Password of KAFKA_SSL_TRUSTSTORE_FILE.");
     public static final ConfigKey<Path> KAFKA_PROPERTIES_FILE = new ConfigKey<>("KAFKA_PROPERTIES_FILE", null,
-            CorrelatorConfig::readableFile, "Kafka client properties (as for the Kafka tools' --command-config) applied last: mTLS, OAUTHBEARER, Kerberos, tuning.");
+            Parsers.READABLE_FILE, "Kafka client properties (as for the Kafka tools' --command-config) applied last: mTLS, OAUTHBEARER, Kerberos, tuning.");
 
     // ---- access, TLS, retention (see README, Auditing) ----
     public static final ConfigKey<List<AccessControl.TokenDigest>> INGEST_TOKEN = new ConfigKey<>("INGEST_TOKEN", null,
@@ -179,11 +179,15 @@ public final class CorrelatorConfig {
     public static final ConfigKey<List<AccessControl.TokenDigest>> ADMIN_TOKEN = new ConfigKey<>("ADMIN_TOKEN", null,
             AccessControl::parseTokens, "API tokens that may do everything, including reloading the rules.");
     public static final ConfigKey<Path> HTTP_TLS_CERT_FILE = new ConfigKey<>("HTTP_TLS_CERT_FILE", null,
-            CorrelatorConfig::readableFile, "PEM certificate (chain) of the HTTP API; with HTTP_TLS_KEY_FILE the API speaks HTTPS.");
+            Parsers.READABLE_FILE, "PEM certificate (chain) of the HTTP API; with HTTP_TLS_KEY_FILE the API speaks HTTPS.");
     public static final ConfigKey<Path> HTTP_TLS_KEY_FILE = new ConfigKey<>("HTTP_TLS_KEY_FILE", null,
-            CorrelatorConfig::readableFile, "PEM private key (PKCS#8 or PKCS#1) of HTTP_TLS_CERT_FILE.");
+            Parsers.READABLE_FILE, "PEM private key (PKCS#8 or PKCS#1) of HTTP_TLS_CERT_FILE.");
     public static final ConfigKey<Integer> RETENTION_DAYS = new ConfigKey<>("RETENTION_DAYS", "400",
             Parsers.intBetween(0, 36500), "Days hits are kept (whole months are dropped once past it); 0 keeps them forever.");
+
+    // ---- logs ----
+    public static final ConfigKey<String> LOG_FORMAT = new ConfigKey<>("LOG_FORMAT", "text", Parsers.oneOf("text", "json"),
+            "Log lines on standard output: text, or json (one object a line, alert_id and misp_instance as fields) for a log shipper.");
 
     public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
@@ -197,15 +201,21 @@ public final class CorrelatorConfig {
             KAFKA_MAX_IN_FLIGHT, KAFKA_EVENTS_TOPIC, KAFKA_DEAD_LETTER_TOPIC, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
             KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_TRUSTSTORE_FILE, KAFKA_SSL_TRUSTSTORE_PASSWORD,
             KAFKA_PROPERTIES_FILE,
-            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
+            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS,
+            LOG_FORMAT);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");
 
-    private final Map<ConfigKey<?>, Object> values;
+    /** System property naming the install directory; see {@link #home()}. */
+    public static final String HOME_PROPERTY = "correlator.home";
 
-    private CorrelatorConfig(Map<ConfigKey<?>, Object> values) {
+    private final Map<ConfigKey<?>, Object> values;
+    private final Path file;
+
+    private CorrelatorConfig(Map<ConfigKey<?>, Object> values, Path file) {
         this.values = values;
+        this.file = file;
     }
 
     /** Loads from the default file (if present) and the process environment. */
@@ -215,7 +225,7 @@ public final class CorrelatorConfig {
 
     public static CorrelatorConfig load(Map<String, String> env) {
         String explicit = env.get(CONFIG_FILE_ENV);
-        Path file = explicit != null ? Path.of(explicit) : DEFAULT_CONFIG_FILE;
+        Path file = explicit != null ? Path.of(explicit) : home().map(h -> h.resolve(DEFAULT_CONFIG_FILE)).orElse(DEFAULT_CONFIG_FILE);
         if (explicit != null && !Files.isRegularFile(file)) {
             throw new ConfigException(List.of(CONFIG_FILE_ENV + ": no such file: " + file.toAbsolutePath()));
         }
@@ -229,22 +239,33 @@ public final class CorrelatorConfig {
     public static CorrelatorConfig load(Path file, Map<String, String> env) {
         List<String> problems = new ArrayList<>();
         Map<String, String> fromFile = file == null ? Map.of() : readYaml(file, problems);
+        // relative paths: a configured value (file or environment) against the configuration file's directory, a
+        // default against the install directory; with neither, as given (the jar run by hand from a checkout)
+        Path home = home().orElse(null);
+        Path fileDir = file == null ? home : file.toAbsolutePath().normalize().getParent();
         Map<ConfigKey<?>, Object> values = new HashMap<>();
         for (ConfigKey<?> key : KEYS) {
             String source;
             String raw;
+            Path base;
             if (env.containsKey(key.envVar())) {
                 raw = env.get(key.envVar());
                 source = key.envVar();
+                base = fileDir;
             } else if (fromFile.containsKey(key.yamlKey())) {
                 raw = fromFile.get(key.yamlKey());
                 source = key.yamlKey() + " in " + file;
+                base = fileDir;
             } else {
                 raw = key.defaultValue();
                 source = key.yamlKey() + " (default)";
+                base = home;
             }
             if (raw == null || raw.isBlank()) {
                 continue;
+            }
+            if (base != null && key.parser() instanceof Parsers.PathParser) {
+                raw = base.resolve(raw.strip()).normalize().toString();
             }
             try {
                 values.put(key, key.parser().apply(raw));
@@ -266,7 +287,21 @@ public final class CorrelatorConfig {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new CorrelatorConfig(values);
+        return new CorrelatorConfig(values, file == null ? null : file.toAbsolutePath().normalize());
+    }
+
+    /**
+     * The install directory, when a launcher named it ({@code -Dcorrelator.home=…}, as {@code bin/misp-correlator}
+     * of the package and the tarball does): the default configuration file and relative defaults are found there.
+     */
+    public static Optional<Path> home() {
+        String h = System.getProperty(HOME_PROPERTY);
+        return h == null || h.isBlank() ? Optional.empty() : Optional.of(Path.of(h).toAbsolutePath().normalize());
+    }
+
+    /** The configuration file the values were read from, if any. */
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
     }
 
     /** TLS needs both files; without any API token the API may listen on loopback only. */
@@ -311,13 +346,6 @@ public final class CorrelatorConfig {
         return safe.isEmpty() ? "correlator" : safe.substring(0, Math.min(100, safe.length()));
     }
 
-    private static Path readableFile(String s) {
-        Path p = Path.of(s.trim());
-        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-            throw new IllegalArgumentException("no readable file: " + p.toAbsolutePath());
-        }
-        return p;
-    }
 
     private static Map<String, String> readYaml(Path file, List<String> problems) {
         try {
@@ -360,7 +388,7 @@ public final class CorrelatorConfig {
         } else {
             copy.put(key, value);
         }
-        return new CorrelatorConfig(copy);
+        return new CorrelatorConfig(copy, file);
     }
 
     /**

@@ -112,15 +112,39 @@ final class Parsers {
         return s.trim();
     };
 
-    static final Function<String, Path> EXISTING_DIR = s -> {
-        Path p = Path.of(s.trim());
+    /**
+     * A parser of a file or directory path. {@link CorrelatorConfig#load} resolves a relative value against the
+     * directory of the file that holds it (or the install directory) before this parser sees it, so that no path
+     * depends on the working directory of whoever started the service.
+     */
+    static final class PathParser implements Function<String, Path> {
+        private final Function<Path, Path> check;
+
+        PathParser(Function<Path, Path> check) {
+            this.check = check;
+        }
+
+        @Override
+        public Path apply(String s) {
+            return check.apply(Path.of(s.trim()));
+        }
+    }
+
+    static final Function<String, Path> EXISTING_DIR = new PathParser(p -> {
         if (!Files.isDirectory(p)) {
             throw new IllegalArgumentException("no such directory: " + p.toAbsolutePath());
         }
         return p;
-    };
+    });
 
-    static final Function<String, Path> PATH = s -> Path.of(s.trim());
+    static final Function<String, Path> PATH = new PathParser(p -> p);
+
+    static final Function<String, Path> READABLE_FILE = new PathParser(p -> {
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new IllegalArgumentException("no readable file: " + p.toAbsolutePath());
+        }
+        return p;
+    });
 
     /** {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h}; a bare number is milliseconds. */
     static final Function<String, Duration> DURATION_PARSER = s -> {

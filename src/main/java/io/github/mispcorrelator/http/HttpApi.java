@@ -26,6 +26,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP API: alerts in ({@code /v1/alerts}, {@code /v1/alerts/batch}), rules ({@code /v1/rules…}) and health.
@@ -168,6 +169,18 @@ public final class HttpApi extends VerticleBase {
                 });
     }
 
+    /** How long a stop waits for requests in flight (systemd's TimeoutStopSec=90s leaves room for it). */
+    public static final long SHUTDOWN_GRACE_SECONDS = 20;
+
+    /**
+     * On stop (SIGTERM: Vert.x undeploys this verticle), no new connection is accepted and the requests in flight
+     * finish — an alert being looked up is answered and its hits stored — for up to {@link #SHUTDOWN_GRACE_SECONDS}.
+     */
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+    }
+
     /**
      * These endpoints read JSON whatever the Content-Type says: {@code curl --data-binary} sends
      * {@code application/x-www-form-urlencoded}, which would make the body handler decode an alert as a web form
@@ -198,14 +211,14 @@ public final class HttpApi extends VerticleBase {
                 .onSuccess(c -> Responses.json(ctx, 200, c.toJson()))
                 .onFailure(e -> {
                     if (e instanceof StoreUnavailableException) {
-                        LOG.warn("Alert {} not stored, answered 503: {}", alert.getId(), e.getMessage());
+                        LOG.atWarn().addKeyValue("alert_id", alert.getId()).log("Alert {} not stored, answered 503: {}", alert.getId(), e.getMessage());
                         ctx.response().putHeader("Retry-After", "5");
                         Responses.error(ctx, 503, "hit store unavailable; nothing was stored, send the alert again");
                     } else if (e instanceof RuleExecutionException) {
-                        LOG.error("Alert {}: {}", alert.getId(), e.getMessage());
+                        LOG.atError().addKeyValue("alert_id", alert.getId()).log("Alert {}: {}", alert.getId(), e.getMessage());
                         Responses.error(ctx, 500, e.getMessage());
                     } else {
-                        LOG.error("Alert {} failed", alert.getId(), e);
+                        LOG.atError().addKeyValue("alert_id", alert.getId()).setCause(e).log("Alert {} failed", alert.getId());
                         Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
                     }
                 });

@@ -289,7 +289,7 @@ public final class LookupService implements MispSource {
             }
             // only outages open the breaker: a refused or malformed request says nothing about MISP's health
             if (e.retryable() && breaker.failure(e.getMessage())) {
-                LOG.warn("MISP {} circuit opened: {}", name(), e.getMessage());
+                LOG.atWarn().addKeyValue("misp_instance", name()).log("MISP {} circuit opened: {}", name(), e.getMessage());
                 scheduleProbe();
             }
             finish(batch, e);
@@ -356,7 +356,7 @@ public final class LookupService implements MispSource {
             }
             if (ar.succeeded() && ar.result()) {
                 if (breaker.probeSucceeded()) {
-                    LOG.info("MISP {} answers again: circuit closed", name());
+                    LOG.atInfo().addKeyValue("misp_instance", name()).log("MISP {} answers again: circuit closed", name());
                     onRecovery.run();
                 } else if (breaker.state() == CircuitBreaker.State.OPEN) {
                     // MISP answers, but its rate limit has not reset yet (getVersion is never rate-limited)

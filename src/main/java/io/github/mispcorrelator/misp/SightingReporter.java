@@ -150,7 +150,8 @@ public final class SightingReporter implements AutoCloseable {
                     sent.increment(n);
                 } else {
                     failed.increment(n);
-                    LOG.warn("{} sighting(s) not reported to {}: {}", n, b.instance(), problem);
+                    LOG.atWarn().addKeyValue("misp_instance", b.instance())
+                            .log("{} sighting(s) not reported to {}: {}", n, b.instance(), problem);
                 }
             });
         }
