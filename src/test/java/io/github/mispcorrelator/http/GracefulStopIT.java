@@ -39,7 +39,8 @@ class GracefulStopIT {
                 if (!r.path().equals("/attributes/restSearch")) {
                     return FakeMisp.Answer.json(200, "{\"version\":\"2.5.1\"}");
                 }
-                return new FakeMisp.Answer(200, Map.of("Content-Type", "application/json"),
+                // X-Result-Count as MISP sends it (app/Controller/AppController.php:1442): without it a page is no end
+                return new FakeMisp.Answer(200, Map.of("Content-Type", "application/json", "X-Result-Count", "1"),
                         new JsonObject().put("response", new JsonObject().put("Attribute", attributes)).encode(), 2000);
             });
             Map<String, String> env = new HashMap<>(TestDatabase.env());
