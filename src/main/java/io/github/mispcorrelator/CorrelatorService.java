@@ -59,6 +59,7 @@ public final class CorrelatorService implements AutoCloseable {
     private SightingReporter sightings;
     private AnalysisdSocket analysisd;
     private Audit audit;
+    private io.github.mispcorrelator.lookback.LookBackService lookBack;
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -105,6 +106,12 @@ public final class CorrelatorService implements AutoCloseable {
             if (sightings != null) {
                 correlator.onHitsStored(sightings::report);
             }
+            // the observation index and the look-back: see README, Look-back
+            var lookBack = io.github.mispcorrelator.lookback.LookBackService.create(vertx, config, database.dataSource(),
+                    jdbc, rules, store, misp, mispInstances(config), mirrors);
+            if (lookBack != null) {
+                correlator.observing(lookBack.index());
+            }
             // partitions and retention, and the hits API: see README, Auditing
             Audit audit = Audit.start(vertx, database.dataSource(), database.poolSize(),
                     config.get(CorrelatorConfig.RETENTION_DAYS));
@@ -117,6 +124,7 @@ public final class CorrelatorService implements AutoCloseable {
                     correlator, rules, store)
                     .secured(access, tls)
                     .withHits(audit.hitsApi())
+                    .withObservations(audit.observationsApi(database.dataSource(), config.get(CorrelatorConfig.LOOKBACK_DAYS)))
                     .withMetrics(metrics)
                     .withMispStatus(() -> MispMirror.status(misp, mirrors));
             HttpApi api = newApi.get();
@@ -139,6 +147,10 @@ public final class CorrelatorService implements AutoCloseable {
             mirrors.forEach(MispMirror::start);
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
+            service.lookBack = lookBack;
+            if (lookBack != null) {
+                lookBack.start();
+            }
             service.metrics = metrics;
             service.sightings = sightings;
             try {
@@ -297,6 +309,11 @@ public final class CorrelatorService implements AutoCloseable {
         return vertx;
     }
 
+    /** The look-back, unless {@code LOOKBACK_ENABLED} is off. */
+    public java.util.Optional<io.github.mispcorrelator.lookback.LookBackService> lookBack() {
+        return java.util.Optional.ofNullable(lookBack);
+    }
+
     @Override
     public void close() {
         if (sightings != null) {
@@ -305,6 +322,10 @@ public final class CorrelatorService implements AutoCloseable {
         }
         if (rechecker != null) {
             rechecker.close();
+        }
+        if (lookBack != null) {
+            // writes the last aggregates before the pool closes
+            lookBack.close();
         }
         if (audit != null) {
             audit.close();

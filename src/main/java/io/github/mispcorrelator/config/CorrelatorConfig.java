@@ -144,6 +144,18 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Integer> RETENTION_DAYS = new ConfigKey<>("RETENTION_DAYS", "400",
             Parsers.intBetween(0, 36500), "Days hits are kept (whole months are dropped once past it); 0 keeps them forever.");
 
+    // ---- look-back: the observation index (see README, Look-back) ----
+    public static final ConfigKey<Boolean> LOOKBACK_ENABLED = new ConfigKey<>("LOOKBACK_ENABLED", "true", Parsers.BOOLEAN,
+            "Keep every extracted indicator in the observation index and look back at it when MISP learns a value.");
+    public static final ConfigKey<Integer> LOOKBACK_DAYS = new ConfigKey<>("LOOKBACK_DAYS", "90", Parsers.intBetween(1, 3660),
+            "Days of observations kept (whole days are dropped once past it) and looked back at.");
+    public static final ConfigKey<Duration> LOOKBACK_INTERVAL = new ConfigKey<>("LOOKBACK_INTERVAL", "5m", Parsers.DURATION_PARSER,
+            "Without MISP_MIRROR: how often each MISP is asked for the attributes changed since the last time.");
+    public static final ConfigKey<Duration> LOOKBACK_FLUSH_INTERVAL = new ConfigKey<>("LOOKBACK_FLUSH_INTERVAL", "5s",
+            Parsers.DURATION_PARSER, "How often the observations aggregated in memory are written (a crash loses at most this much).");
+    public static final ConfigKey<Integer> LOOKBACK_BUFFER_MAX = new ConfigKey<>("LOOKBACK_BUFFER_MAX", "50000",
+            Parsers.intBetween(100, 10_000_000), "Observations aggregated in memory before an early write; twice as many are dropped.");
+
     public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
@@ -152,7 +164,8 @@ public final class CorrelatorConfig {
             MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
             FEED_DIR, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
-            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS);
+            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS,
+            LOOKBACK_ENABLED, LOOKBACK_DAYS, LOOKBACK_INTERVAL, LOOKBACK_FLUSH_INTERVAL, LOOKBACK_BUFFER_MAX);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");

@@ -44,6 +44,7 @@ public final class HttpApi extends VerticleBase {
     private AccessControl access;
     private PemKeyCertOptions tls;
     private HitsApi hitsApi;
+    private io.github.mispcorrelator.audit.ObservationsApi observationsApi;
     private HttpServer server;
     private Metrics metrics;
     private java.util.function.Supplier<JsonObject> mispStatus;
@@ -79,6 +80,12 @@ public final class HttpApi extends VerticleBase {
     /** {@code GET /v1/misp/status}: how lookups are answered, the local mirror's state and progress; call before deploying. */
     public HttpApi withMispStatus(java.util.function.Supplier<JsonObject> mispStatus) {
         this.mispStatus = mispStatus;
+        return this;
+    }
+
+    /** Mounts {@code GET /v1/observations} (the observation index). */
+    public HttpApi withObservations(io.github.mispcorrelator.audit.ObservationsApi observationsApi) {
+        this.observationsApi = observationsApi;
         return this;
     }
 
@@ -118,6 +125,9 @@ public final class HttpApi extends VerticleBase {
         router.post("/v1/rules/test")
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::testRules);
+        if (observationsApi != null) {
+            observationsApi.mount(router);
+        }
         if (hitsApi != null) {
             hitsApi.mount(router);
         }
