@@ -154,7 +154,7 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Duration> LOOKBACK_FLUSH_INTERVAL = new ConfigKey<>("LOOKBACK_FLUSH_INTERVAL", "5s",
             Parsers.DURATION_PARSER, "How often the observations aggregated in memory are written (a crash loses at most this much).");
     public static final ConfigKey<Integer> LOOKBACK_BUFFER_MAX = new ConfigKey<>("LOOKBACK_BUFFER_MAX", "50000",
-            Parsers.intBetween(100, 10_000_000), "Observations aggregated in memory before an early write; twice as many are dropped.");
+            Parsers.intBetween(100, 10_000_000), "Observations aggregated in memory before an early write; beyond twice as many (a slow database) new ones are dropped.");
 
     public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
