@@ -24,6 +24,11 @@ final class LookBackCompare {
     }
 
     private record Round(String mode, int round, LoadRunner.PhaseRun run, ServiceProcess.Usage usage) {
+        /** Service CPU (JVM and PostgreSQL) per alert, ms: what the index costs, whatever share of the cores we got. */
+        double cpuMsPerAlert() {
+            return run.alerts() > 0 ? (usage.jvmCpuSeconds() + usage.postgresCpuSeconds()) * 1000 / run.alerts() : 0;
+        }
+
         double otherCores(int cores) {
             return Math.max(0, usage.machineBusyShare() * cores - usage.jvmCores() - usage.postgresCores());
         }
@@ -76,15 +81,19 @@ final class LookBackCompare {
         StringBuilder md = new StringBuilder();
         md.append("# Observation index cost (bench --lookback-compare ").append(o.lookbackCompare).append(")\n\n")
                 .append("Machine: ").append(ProcStats.machineDescription()).append("\n\n")
-                .append("| round | index | alerts/s | batch p50 ms | batch p99 ms | service JVM cores | PostgreSQL cores | other processes (cores) |\n")
-                .append("|---:|---|---:|---:|---:|---:|---:|---:|\n");
+                .append("| round | index | alerts/s | batch p50 ms | batch p99 ms | service JVM cores | PostgreSQL cores | service CPU ms / alert | other processes (cores) |\n")
+                .append("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Round r : rounds) {
-            md.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %.0f | %.0f | %.2f | %.2f | %.2f |%n", r.round(),
+            md.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %.0f | %.0f | %.2f | %.2f | %.3f | %.2f |%n", r.round(),
                     r.mode(), r.run().alertsPerSecond(), r.run().latency().p50(), r.run().latency().p99(),
-                    r.usage().jvmCores(), r.usage().postgresCores(), r.otherCores(cores)));
+                    r.usage().jvmCores(), r.usage().postgresCores(), r.cpuMsPerAlert(), r.otherCores(cores)));
         }
+        double offCpu = rounds.stream().filter(r -> r.mode().equals("off")).mapToDouble(Round::cpuMsPerAlert).average().orElse(0);
+        double onCpu = rounds.stream().filter(r -> r.mode().equals("on")).mapToDouble(Round::cpuMsPerAlert).average().orElse(0);
         md.append(String.format(Locale.ROOT, "%nMean warm-batch: index off %,.0f alerts/s, on %,.0f alerts/s: cost %.1f %% "
-                + "(limit %.0f %%).%n", offRate, onRate, cost * 100, MAX_COST * 100));
+                + "(limit %.0f %%). Service CPU per alert: off %.3f ms, on %.3f ms (%+.1f %%): the steadier figure when "
+                + "other processes take the cores.%n", offRate, onRate, cost * 100, MAX_COST * 100, offCpu, onCpu,
+                offCpu > 0 ? (onCpu / offCpu - 1) * 100 : 0));
         Files.writeString(o.out.resolve("lookback-compare.md"), md);
         out.println();
         out.println(md);

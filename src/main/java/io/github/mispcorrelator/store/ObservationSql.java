@@ -37,15 +37,22 @@ final class ObservationSql {
     /**
      * The look-back join: which of the given (type, value) pairs were seen, by which agents, since a day. The small
      * side (the new attributes' values) probes the observations primary key; only the values found there are looked
-     * up per day, so the cost grows with the new values and their matches, not with the index.
+     * up per day, so the cost grows with the new values and their matches, not with the index. The keys must be
+     * distinct (the caller's are: a set).
      */
+    /**
+     * For the join's transaction: parallel workers would each unnest the whole key list again, and the key list's
+     * hash must not spill to disk.
+     */
+    static final String JOIN_SETTINGS = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'";
+
     static final String SIGHTINGS = """
             SELECT d.indicator_type, d.value, d.manager, d.agent_id,
                    (array_agg(d.agent_name ORDER BY d.last_seen DESC))[1],
                    min(d.first_seen), max(d.last_seen), sum(d.alerts),
                    (array_agg(d.first_alert_id ORDER BY d.first_seen))[1],
                    (array_agg(d.last_alert_id ORDER BY d.last_seen DESC))[1]
-            FROM (SELECT DISTINCT t, v FROM unnest(?::text[], ?::text[]) AS k(t, v)) k
+            FROM unnest(?::text[], ?::text[]) AS k(t, v)
             JOIN observations o ON o.value = k.v AND o.indicator_type = k.t
             JOIN observation_days d ON d.value = o.value AND d.indicator_type = o.indicator_type AND d.day >= ?
             GROUP BY d.indicator_type, d.value, d.manager, d.agent_id
