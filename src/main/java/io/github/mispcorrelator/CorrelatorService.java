@@ -108,7 +108,7 @@ public final class CorrelatorService implements AutoCloseable {
             }
             // the observation index and the look-back: see README, Look-back
             var lookBack = io.github.mispcorrelator.lookback.LookBackService.create(vertx, config, database.dataSource(),
-                    jdbc, rules, store, misp, mispInstances(config), mirrors);
+                    jdbc, rules, store, misp, mispInstances(config), mirrors, metrics.registry());
             if (lookBack != null) {
                 correlator.observing(lookBack.index());
             }

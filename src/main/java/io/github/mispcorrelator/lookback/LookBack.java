@@ -103,23 +103,15 @@ public final class LookBack implements AutoCloseable {
     }
 
     private Future<Result> runNow(List<MispAttribute> attributes, AttributeFilter filter) {
-        Instant now = Instant.now();
-        Map<String, List<MispAttribute>> byKey = new HashMap<>();
-        for (MispAttribute a : attributes) {
-            for (String key : AttributeMatcher.keys(a)) {
-                IndicatorType type = IndicatorType.of(key.substring(0, key.indexOf(':'))).orElse(null);
-                // the filters a live lookup applies (tags, age) apply here too
-                if (type != null && filter.accepts(type, a, now)) {
-                    byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(a);
-                }
-            }
-        }
-        if (byKey.isEmpty()) {
-            return Future.succeededFuture(new Result(attributes.size(), 0, 0, 0));
-        }
         long t0 = System.nanoTime();
         int[] sightings = {0};
+        // everything but the inserts on the look-back's own worker: a mirror page holds thousands of attributes
         return worker.executeBlocking(() -> {
+                    Instant now = Instant.now();
+                    Map<String, List<MispAttribute>> byKey = keys(attributes, filter, now);
+                    if (byKey.isEmpty()) {
+                        return List.<Found>of();
+                    }
                     List<Sighting> seen = join(byKey);
                     sightings[0] = seen.size();
                     return seen.isEmpty() ? List.<Found>of() : score(seen, byKey, now);
@@ -138,6 +130,21 @@ public final class LookBack implements AutoCloseable {
                     return r;
                 })
                 .onFailure(e -> LOG.warn("Look-back of {} attribute(s) failed: {}", attributes.size(), e.getMessage()));
+    }
+
+    /** The attributes by the {@code type:value} keys they can match, as lookups match them. */
+    static Map<String, List<MispAttribute>> keys(List<MispAttribute> attributes, AttributeFilter filter, Instant now) {
+        Map<String, List<MispAttribute>> byKey = new HashMap<>();
+        for (MispAttribute a : attributes) {
+            for (String key : AttributeMatcher.keys(a)) {
+                IndicatorType type = IndicatorType.of(key.substring(0, key.indexOf(':'))).orElse(null);
+                // the filters a live lookup applies (tags, age) apply here too
+                if (type != null && filter.accepts(type, a, now)) {
+                    byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(a);
+                }
+            }
+        }
+        return byKey;
     }
 
     private List<Sighting> join(Map<String, List<MispAttribute>> byKey) throws java.sql.SQLException {

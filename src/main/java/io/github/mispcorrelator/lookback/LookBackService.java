@@ -66,7 +66,8 @@ public final class LookBackService implements AutoCloseable {
      */
     public static LookBackService create(Vertx vertx, CorrelatorConfig config, DataSource dataSource, WorkerExecutor jdbc,
                                          Supplier<RuleSet> rules, HitStore hits, MispSource misp,
-                                         List<MispSettings> instances, List<MispMirror> mirrors) {
+                                         List<MispSettings> instances, List<MispMirror> mirrors,
+                                         io.micrometer.core.instrument.MeterRegistry registry) {
         if (!config.get(CorrelatorConfig.LOOKBACK_ENABLED)) {
             return null;
         }
@@ -86,11 +87,24 @@ public final class LookBackService implements AutoCloseable {
                     + "turns it off): " + e.getMessage(), e);
         }
         LookBack lookBack = new LookBack(vertx, index, rules, hits, socket);
+        meters(registry, index, lookBack);
         for (int i = 0; i < mirrors.size(); i++) {
             MispSettings settings = i < instances.size() ? instances.get(i) : MispSettings.from(config);
             mirrors.get(i).onAttributesChanged(lookBack.listener(settings.filter()));
         }
         return new LookBackService(vertx, config, index, lookBack, misp, instances, mirrors, socket, maintenance);
+    }
+
+    private static void meters(io.micrometer.core.instrument.MeterRegistry registry, ObservationIndex index, LookBack lookBack) {
+        io.micrometer.core.instrument.FunctionCounter.builder("observation_index_aggregates", index, ObservationIndex::written)
+                .tag("outcome", "written").description("Per value, agent and day aggregates of the observation index")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("observation_index_aggregates", index, ObservationIndex::dropped)
+                .tag("outcome", "dropped_buffer_full").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("observation_index_aggregates", index, ObservationIndex::lost)
+                .tag("outcome", "lost_write_failed").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("lookback_hits", lookBack, LookBack::found)
+                .description("Hits found by the look-back (values seen before MISP knew them)").register(registry);
     }
 
     /** Starts the triggers that are not mirror pulls: the polls of live MISP instances, or the feed's one look-back. */

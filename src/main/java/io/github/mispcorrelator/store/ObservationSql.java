@@ -41,10 +41,12 @@ final class ObservationSql {
      * distinct (the caller's are: a set).
      */
     /**
-     * For the join's transaction: parallel workers would each unnest the whole key list again, and the key list's
-     * hash must not spill to disk.
+     * For the join's transaction: one index probe per new value into observations, then one per match and day into
+     * observation_days. The planner, seeing 100,000 keys, would rather hash all of observations (millions of rows,
+     * spilling to disk: minutes at 10 million) or let parallel workers each unnest the key list again.
      */
-    static final String JOIN_SETTINGS = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'";
+    static final String JOIN_SETTINGS = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'; "
+            + "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
 
     static final String SIGHTINGS = """
             SELECT d.indicator_type, d.value, d.manager, d.agent_id,

@@ -191,6 +191,11 @@ public final class ObservationStore {
         return ObservationSql.SIGHTINGS;
     }
 
+    /** The join's session settings, for EXPLAIN in the cost measurement. */
+    public static String joinSettingsSql() {
+        return ObservationSql.JOIN_SETTINGS;
+    }
+
     /** Hits already stored for these values (any origin). */
     public Set<StoredHit> hitsOfValuesNow(Collection<String> values) throws SQLException {
         Set<StoredHit> out = new HashSet<>();

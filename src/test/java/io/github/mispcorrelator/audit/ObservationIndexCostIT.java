@@ -139,7 +139,7 @@ class ObservationIndexCostIT {
         try (Connection c = db.owner().getConnection(); Statement s = c.createStatement();
              java.sql.PreparedStatement ps = c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) " + ObservationStore.sightingsSql())) {
             c.setAutoCommit(false);
-            s.execute("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'");
+            s.execute(ObservationStore.joinSettingsSql());
             ps.setArray(1, c.createArrayOf("text", keys.stream().map(k -> k.substring(0, k.indexOf(':'))).toArray()));
             ps.setArray(2, c.createArrayOf("text", keys.stream().map(k -> k.substring(k.indexOf(':') + 1)).toArray()));
             ps.setObject(3, since);

@@ -281,6 +281,8 @@ class LookBackIT {
                 assertThat(rerun.stored()).isZero();
                 assertThat(lookBackHits(seen)).hasSize(2);
                 assertThat(analysisd.messages()).hasSize(2);
+                assertThat(app.get("/metrics").body()).containsPattern("lookback_hits_total [1-9]")
+                        .containsPattern("observation_index_aggregates_total\\{outcome=\"written\",?\\} [1-9]");
             }
         }
     }
