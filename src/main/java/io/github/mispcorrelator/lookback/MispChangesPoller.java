@@ -31,8 +31,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * published since ({@code publish_timestamp}: publishing an event does not move its attributes' timestamps), page
  * after page, and hands each page to the look-back. The cursor is kept in PostgreSQL ({@code lookback_cursors}), so a
  * restart asks only for what changed meanwhile; the first question ever starts from now (the index is empty before).
- * MISP's restSearch filters: app/Model/Attribute.php and app/Lib/Tools (timestamp/publish_timestamp accept epoch
- * seconds and mean "at or after").
+ * MISP's restSearch filters (app/Model/Event.php, set_filter_timestamp): {@code timestamp} is the attribute's,
+ * {@code publish_timestamp} its event's, each through Attribute::setTimestampConditions, where one epoch value means
+ * "at or after".
  */
 public final class MispChangesPoller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MispChangesPoller.class);
