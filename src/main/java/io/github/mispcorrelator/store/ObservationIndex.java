@@ -74,20 +74,23 @@ public final class ObservationIndex implements AutoCloseable {
 
     /** Writes what is held now, unless a flush is already writing; completes when the batch is written (or dropped). */
     public Future<Void> flush() {
-        if (!flushing.compareAndSet(false, true)) {
+        if (buffer.size() == 0 || !flushing.compareAndSet(false, true)) {
             return lastFlush;
         }
-        ObservationBuffer.Batch batch = buffer.drain();
-        if (batch.isEmpty()) {
-            flushing.set(false);
-            return Future.succeededFuture();
-        }
-        Future<Void> f = store.write(batch)
-                .onSuccess(written::addAndGet)
-                .onFailure(e -> {
-                    lost.addAndGet(batch.days().size());
-                    LOG.warn("Observation index: {} aggregate(s) not written ({}); later alerts are recorded again",
-                            batch.days().size(), e.getMessage());
+        // drained and sorted on the JDBC worker too: a full buffer is tens of thousands of keys
+        Future<Void> f = store.blocking(() -> {
+                    ObservationBuffer.Batch batch = buffer.drain();
+                    if (batch.isEmpty()) {
+                        return null;
+                    }
+                    try {
+                        written.addAndGet(store.writeNow(batch));
+                    } catch (RuntimeException e) {
+                        lost.addAndGet(batch.days().size());
+                        LOG.warn("Observation index: {} aggregate(s) not written ({}); later alerts are recorded again",
+                                batch.days().size(), e.getMessage());
+                    }
+                    return null;
                 })
                 .<Void>mapEmpty()
                 .otherwiseEmpty()

@@ -63,6 +63,11 @@ public final class ObservationStore {
         return jdbc.executeBlocking(() -> writeNow(batch), false);
     }
 
+    /** Runs on the JDBC workers (the index drains its buffer there: sorting a full one is no event-loop work). */
+    <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
+        return jdbc.executeBlocking(work, false);
+    }
+
     int writeNow(ObservationBuffer.Batch batch) {
         int n = batch.days().size();
         Object[] day = new Object[n];
