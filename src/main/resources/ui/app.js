@@ -7,6 +7,7 @@ const API = location.origin + location.pathname.replace(/ui\/[^/]*$/, '') + 'v1/
 const FILTERS = ['from', 'to', 'indicator', 'indicator_type', 'agent_id', 'agent_name', 'misp_event_id',
   'misp_event_uuid', 'rule_id', 'min_severity', 'ruleset_version', 'origin'];
 const SVG = 'http://www.w3.org/2000/svg';
+const OBSERVATIONS = API.replace(/hits$/, 'observations');
 
 const $ = (id) => document.getElementById(id);
 let nextCursor = null;
@@ -189,7 +190,56 @@ async function search() {
   }
 }
 
+function shortTime(t) {
+  return (t || '').replace('T', ' ').replace(/\.\d+/, '').replace('Z', '');
+}
+
+/** GET /v1/observations: who saw a value, hit or not. Every value is set as text. */
+async function lookUpObservation() {
+  showError('');
+  const value = $('observations-form').elements.value.value.trim();
+  const rows = $('observation-rows');
+  rows.replaceChildren();
+  $('observations').hidden = true;
+  $('observations-summary').textContent = '';
+  if (value === '') return;
+  try {
+    const answer = await getJson(OBSERVATIONS + '?' + new URLSearchParams({value}).toString());
+    let agents = 0;
+    for (const o of answer.observations) {
+      for (const a of o.agents) {
+        agents++;
+        const tr = document.createElement('tr');
+        cell(tr, o.type);
+        cell(tr, a.manager);
+        cell(tr, a.agent_name ? a.agent_name + ' (' + a.agent_id + ')' : a.agent_id);
+        cell(tr, shortTime(a.first_seen));
+        cell(tr, shortTime(a.last_seen));
+        cell(tr, a.alerts);
+        cell(tr, a.days);
+        cell(tr, a.first_alert_id);
+        cell(tr, a.last_alert_id);
+        rows.appendChild(tr);
+      }
+    }
+    $('observations').hidden = agents === 0;
+    $('observations-summary').textContent = answer.seen
+      ? 'Seen on ' + agents + ' agent(s), ' + answer.hits + ' hit(s) in the hits table, last '
+        + answer.lookback_days + ' days kept.'
+      : 'Not seen in the last ' + answer.lookback_days + ' days (' + answer.hits + ' hit(s) in the hits table).';
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  $('observations-form').addEventListener('submit', (e) => { e.preventDefault(); lookUpObservation(); });
+  // ?observation=VALUE: a link that opens the page on that question
+  const observed = new URLSearchParams(location.search).get('observation');
+  if (observed) {
+    $('observations-form').elements.value.value = observed;
+    lookUpObservation();
+  }
   showFilters(new URLSearchParams(location.search));
   $('filters').addEventListener('submit', (e) => { e.preventDefault(); search(); });
   $('filters').addEventListener('input', updateExports);

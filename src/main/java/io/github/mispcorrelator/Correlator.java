@@ -31,6 +31,13 @@ public final class Correlator {
 
     private final RecheckQueue recheck;
     private volatile java.util.function.Consumer<List<Hit>> onStored = hits -> { };
+    private volatile io.github.mispcorrelator.store.ObservationIndex observations;
+
+    /** Records every extracted indicator (hit or not, allow-listed ones excepted) in the observation index. */
+    public Correlator observing(io.github.mispcorrelator.store.ObservationIndex index) {
+        this.observations = index;
+        return this;
+    }
 
     /** Called with the hits of each alert once they are committed (e.g. to report sightings); must not block. */
     public Correlator onHitsStored(java.util.function.Consumer<List<Hit>> listener) {
@@ -57,7 +64,12 @@ public final class Correlator {
 
     /** The whole flow; {@link Origin#RETRO_HUNT} marks hits found re-checking archived alerts. */
     public Future<Correlation> process(Alert alert, Origin origin) {
-        return evaluate(alert, misp, origin);
+        return evaluate(alert, misp, origin, true);
+    }
+
+    /** The whole flow again for an alert whose values MISP could not check: its observations are recorded already. */
+    public Future<Correlation> recheck(Alert alert) {
+        return evaluate(alert, misp, Origin.LIVE, false);
     }
 
     /**
@@ -66,11 +78,14 @@ public final class Correlator {
      * @param source where to look indicators up: the configured MISP, or a test case's own attributes
      */
     public Future<Correlation> dryRun(Alert alert, MispSource source) {
-        return evaluate(alert, source, null);
+        return evaluate(alert, source, null, false);
     }
 
-    /** @param origin where the hits are stored as coming from; {@code null} stores nothing */
-    private Future<Correlation> evaluate(Alert alert, MispSource source, Origin origin) {
+    /**
+     * @param origin  where the hits are stored as coming from; {@code null} stores nothing
+     * @param observe whether the alert's indicators go to the observation index
+     */
+    private Future<Correlation> evaluate(Alert alert, MispSource source, Origin origin, boolean observe) {
         // one rule set for the whole alert, even if a reload swaps it meanwhile; the lease keeps it alive
         RuleSet ruleSet;
         do {
@@ -79,7 +94,7 @@ public final class Correlator {
         RuleSet leased = ruleSet;
         Future<Correlation> running;
         try {
-            running = run(alert, leased, source, origin);
+            running = run(alert, leased, source, origin, observe);
         } catch (RuntimeException | StackOverflowError e) {
             // a rule or a lookup that throws synchronously must still give the lease back and fail this alert only
             leased.release();
@@ -90,7 +105,7 @@ public final class Correlator {
         return running.onComplete(ar -> leased.release());
     }
 
-    private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, Origin origin) {
+    private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, Origin origin, boolean observe) {
         RuleSet.ExtractionResult extracted;
         try {
             extracted = ruleSet.extract(alert);
@@ -98,6 +113,9 @@ public final class Correlator {
             return Future.failedFuture(e);
         }
         List<Indicator> indicators = extracted.indicators();
+        if (observe && origin != null) {
+            observe(alert, ruleSet, indicators);
+        }
         return source.lookup(indicators).compose(result -> {
             List<Hit> hits = hits(alert, result);
             Set<String> scoring;
@@ -126,6 +144,22 @@ public final class Correlator {
             }
             return saved.map(c::withNewHits);
         });
+    }
+
+    private void observe(Alert alert, RuleSet ruleSet, List<Indicator> indicators) {
+        io.github.mispcorrelator.store.ObservationIndex index = observations;
+        if (index == null || indicators.isEmpty()) {
+            return;
+        }
+        // allow-listed values are known-good: never kept (non-global addresses never became indicators)
+        var lists = ruleSet.allowLists();
+        List<Indicator> kept = new ArrayList<>(indicators.size());
+        for (Indicator i : indicators) {
+            if (!lists.containsAny(i)) {
+                kept.add(i);
+            }
+        }
+        index.record(alert, kept);
     }
 
     /** One hit per matching attribute of each indicator. */

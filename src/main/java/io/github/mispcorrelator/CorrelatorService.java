@@ -62,6 +62,7 @@ public final class CorrelatorService implements AutoCloseable {
     private io.github.mispcorrelator.store.Cluster cluster;
     private io.github.mispcorrelator.ingest.KafkaIngest kafka;
     private List<String> httpDeployments = List.of();
+    private io.github.mispcorrelator.lookback.LookBackService lookBack;
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -115,6 +116,12 @@ public final class CorrelatorService implements AutoCloseable {
             if (sightings != null) {
                 correlator.onHitsStored(sightings::report);
             }
+            // the observation index and the look-back: see README, Look-back
+            var lookBack = io.github.mispcorrelator.lookback.LookBackService.create(vertx, config, database.dataSource(),
+                    jdbc, rules, store, misp, mispInstances(config), mirrors, metrics.registry());
+            if (lookBack != null) {
+                correlator.observing(lookBack.index());
+            }
             // partitions and retention, and the hits API: see README, Auditing
             Audit audit = Audit.start(vertx, database.dataSource(), database.poolSize(),
                     config.get(CorrelatorConfig.RETENTION_DAYS), cluster.singleton("retention"));
@@ -132,6 +139,7 @@ public final class CorrelatorService implements AutoCloseable {
                     correlator, rules, store)
                     .secured(access, tls)
                     .withHits(audit.hitsApi())
+                    .withObservations(audit.observationsApi(database.dataSource(), config.get(CorrelatorConfig.LOOKBACK_DAYS)))
                     .withMetrics(metrics)
                     .withMispStatus(() -> MispMirror.status(misp, mirrors))
                     .withCluster(cluster::status);
@@ -157,6 +165,10 @@ public final class CorrelatorService implements AutoCloseable {
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
             service.httpDeployments = httpDeployments;
+            service.lookBack = lookBack;
+            if (lookBack != null) {
+                lookBack.start();
+            }
             service.metrics = metrics;
             service.sightings = sightings;
             service.cluster = cluster;
@@ -338,6 +350,11 @@ public final class CorrelatorService implements AutoCloseable {
         return vertx;
     }
 
+    /** The look-back, unless {@code LOOKBACK_ENABLED} is off. */
+    public java.util.Optional<io.github.mispcorrelator.lookback.LookBackService> lookBack() {
+        return java.util.Optional.ofNullable(lookBack);
+    }
+
     @Override
     public void close() {
         // first the HTTP API: it takes no new request, and those in flight finish while MISP, the rules and the
@@ -362,6 +379,10 @@ public final class CorrelatorService implements AutoCloseable {
         }
         if (rechecker != null) {
             rechecker.close();
+        }
+        if (lookBack != null) {
+            // writes the last aggregates before the pool closes
+            lookBack.close();
         }
         if (audit != null) {
             audit.close();

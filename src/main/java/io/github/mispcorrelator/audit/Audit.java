@@ -48,6 +48,11 @@ public final class Audit implements AutoCloseable {
         return hitsApi;
     }
 
+    /** {@code GET /v1/observations}, on the same workers as the hits API. */
+    public ObservationsApi observationsApi(javax.sql.DataSource dataSource, int lookbackDays) {
+        return new ObservationsApi(dataSource, executor, lookbackDays);
+    }
+
     @Override
     public void close() {
         vertx.cancelTimer(timer);

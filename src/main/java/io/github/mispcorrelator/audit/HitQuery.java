@@ -156,8 +156,8 @@ public final class HitQuery {
         List<String> values = indicator == null ? null : indicatorForms(indicator, type);
         String severity = optional(params, "min_severity");
         String origin = text(params, "origin");
-        if (origin != null && !origin.equals("live") && !origin.equals("retro-hunt")) {
-            throw new BadParameterException("origin", "expected live or retro-hunt");
+        if (origin != null && !origin.equals("live") && !origin.equals("retro-hunt") && !origin.equals("look-back")) {
+            throw new BadParameterException("origin", "expected live, retro-hunt or look-back");
         }
         return new Filter(from, to, text(params, "agent_id"), text(params, "agent_name"), values, type,
                 text(params, "misp_event_id"), text(params, "misp_event_uuid"), text(params, "rule_id"),

@@ -105,6 +105,9 @@ public final class BenchCommand {
         try (FakeMispServer misp = new FakeMispServer(o.mispLatencyMs, List.of(pool, warmupPool))) {
             out.printf(Locale.ROOT, "fake MISP at %s, %d ms latency, %,d bad values%n", misp.url(), o.mispLatencyMs,
                     misp.badValues());
+            if (o.lookbackCompare > 0) {
+                return LookBackCompare.run(o, jar, work, misp, ring, out);
+            }
 
             // ---- baseline (a): parse + rules in this process, the machine's limit --------------------------------
             if (o.limit) {

@@ -18,7 +18,7 @@ final class BenchOptions {
             "--warmup-seconds", "--cold-seconds", "--max-alerts", "--batch-size", "--batch-concurrency", "--connections",
             "--paced-rate", "--paced-seconds", "--old-way-sample", "--ring", "--generated-share", "--misp-batch-size",
             "--corpus", "--drl", "--jar", "--out", "--service-heap", "--service-jvm", "--service-env", "--phases", "--jfr",
-            "--seed", "--hold-seconds");
+            "--seed", "--hold-seconds", "--lookback-compare");
 
     int distinct = 10_000;
     double badShare = 0.05;
@@ -47,6 +47,8 @@ final class BenchOptions {
     Set<String> jfrPhases = new LinkedHashSet<>();
     boolean limit = true;
     boolean oldWay = true;
+    /** Rounds of warm-batch with the observation index off and on, interleaved, instead of the usual phases (0: off). */
+    int lookbackCompare;
     long seed = 20250910L;
     long holdSeconds = 0;
     Duration limitTime = Duration.ofSeconds(5);
@@ -88,6 +90,8 @@ final class BenchOptions {
                                      the recording: profile-<phase>.jfr and a summary in profile-<phase>.md
               --no-limit             skip baseline (a)
               --no-old-way           skip baseline (b)
+              --lookback-compare N   only this: two services, observation index off and on, warmed up, then N
+                                     interleaved warm-batch rounds each; writes lookback-compare.md (fails over 15 %)
               --seed N               workload seed (20250910)
               --hold-seconds S       keep the service up S seconds after the phases, to inspect it (0)
 
@@ -188,6 +192,7 @@ final class BenchOptions {
                     }
                 }
                 case "--seed" -> seed = Long.parseLong(v);
+                case "--lookback-compare" -> lookbackCompare = Integer.parseInt(v);
                 case "--hold-seconds" -> holdSeconds = Long.parseLong(v);
                 default -> throw new UsageException("unknown option " + option);
             }

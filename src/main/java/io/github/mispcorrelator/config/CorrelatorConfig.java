@@ -189,6 +189,18 @@ public final class CorrelatorConfig {
     public static final ConfigKey<String> LOG_FORMAT = new ConfigKey<>("LOG_FORMAT", "text", Parsers.oneOf("text", "json"),
             "Log lines on standard output: text, or json (one object a line, alert_id and misp_instance as fields) for a log shipper.");
 
+    // ---- look-back: the observation index (see README, Look-back) ----
+    public static final ConfigKey<Boolean> LOOKBACK_ENABLED = new ConfigKey<>("LOOKBACK_ENABLED", "true", Parsers.BOOLEAN,
+            "Keep every extracted indicator in the observation index and look back at it when MISP learns a value.");
+    public static final ConfigKey<Integer> LOOKBACK_DAYS = new ConfigKey<>("LOOKBACK_DAYS", "90", Parsers.intBetween(1, 3660),
+            "Days of observations kept (whole days are dropped once past it) and looked back at.");
+    public static final ConfigKey<Duration> LOOKBACK_INTERVAL = new ConfigKey<>("LOOKBACK_INTERVAL", "5m", Parsers.DURATION_PARSER,
+            "Without MISP_MIRROR: how often each MISP is asked for the attributes changed since the last time.");
+    public static final ConfigKey<Duration> LOOKBACK_FLUSH_INTERVAL = new ConfigKey<>("LOOKBACK_FLUSH_INTERVAL", "5s",
+            Parsers.DURATION_PARSER, "How often the observations aggregated in memory are written (a crash loses at most this much).");
+    public static final ConfigKey<Integer> LOOKBACK_BUFFER_MAX = new ConfigKey<>("LOOKBACK_BUFFER_MAX", "50000",
+            Parsers.intBetween(100, 10_000_000), "Observations aggregated in memory before an early write; beyond twice as many (a slow database) new ones are dropped.");
+
     public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
@@ -202,7 +214,7 @@ public final class CorrelatorConfig {
             KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_TRUSTSTORE_FILE, KAFKA_SSL_TRUSTSTORE_PASSWORD,
             KAFKA_PROPERTIES_FILE,
             INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS,
-            LOG_FORMAT);
+            LOG_FORMAT, LOOKBACK_ENABLED, LOOKBACK_DAYS, LOOKBACK_INTERVAL, LOOKBACK_FLUSH_INTERVAL, LOOKBACK_BUFFER_MAX);
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");

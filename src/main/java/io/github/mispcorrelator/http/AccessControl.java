@@ -164,6 +164,7 @@ public final class AccessControl implements Handler<RoutingContext> {
         }
         if (read && (p.equals("/v1/hits") || p.startsWith("/v1/hits/") || p.equals("/v1/rules")
                 || p.equals("/metrics") || p.equals("/v1/misp/status") || p.equals("/v1/cluster")
+                || p.equals("/v1/observations")
                 || p.equals("/ui") || p.startsWith("/ui/"))) {
             return java.util.Optional.of(Role.READ);
         }

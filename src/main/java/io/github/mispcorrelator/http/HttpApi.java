@@ -45,6 +45,7 @@ public final class HttpApi extends VerticleBase {
     private AccessControl access;
     private PemKeyCertOptions tls;
     private HitsApi hitsApi;
+    private io.github.mispcorrelator.audit.ObservationsApi observationsApi;
     private HttpServer server;
     private Metrics metrics;
     private java.util.function.Supplier<JsonObject> mispStatus;
@@ -91,6 +92,12 @@ public final class HttpApi extends VerticleBase {
         return this;
     }
 
+    /** Mounts {@code GET /v1/observations} (the observation index). */
+    public HttpApi withObservations(io.github.mispcorrelator.audit.ObservationsApi observationsApi) {
+        this.observationsApi = observationsApi;
+        return this;
+    }
+
     /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
     public HttpApi withHits(HitsApi hitsApi) {
         this.hitsApi = hitsApi;
@@ -127,6 +134,9 @@ public final class HttpApi extends VerticleBase {
         router.post("/v1/rules/test")
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::testRules);
+        if (observationsApi != null) {
+            observationsApi.mount(router);
+        }
         if (hitsApi != null) {
             hitsApi.mount(router);
         }

@@ -29,6 +29,7 @@ public final class Hit {
     private Instant lookedUpAt;
     private String allowList = "";
     private java.util.function.Predicate<String> inAllowList = name -> false;
+    private PastSighting pastSighting;
 
     public Hit(Alert alert, Indicator indicator, MispAttribute attribute) {
         this.alert = alert;
@@ -46,7 +47,46 @@ public final class Hit {
         return this;
     }
 
+    /**
+     * What the observation index knew when MISP learned the value later (a look-back hit), per agent.
+     *
+     * @param agentAlerts alerts of this agent that carried the value, within the look-back window
+     * @param agents      agents that saw the value, all of them
+     * @param alerts      alerts that carried the value, on all agents
+     * @param foundAt     when the look-back found it
+     */
+    public record PastSighting(Instant firstSeen, Instant lastSeen, long agentAlerts, String firstAlertId,
+                               String lastAlertId, int agents, long alerts, Instant foundAt) {
+    }
+
+    /** Marks this hit as found by the look-back, from the past sightings of its value. */
+    public Hit pastSighting(PastSighting sighting) {
+        this.pastSighting = sighting;
+        return this;
+    }
+
+    /** The past sightings behind a look-back hit; null for a hit found as its alert happened. */
+    public PastSighting pastSighting() {
+        return pastSighting;
+    }
+
     // ---- read by rules ---------------------------------------------------------------------------------------
+
+    /** Whether the look-back found this hit: the value was seen before MISP knew it (see {@link #getSightingAgeDays}). */
+    public boolean isLookBack() {
+        return pastSighting != null;
+    }
+
+    /**
+     * How long ago the agent last saw the value, in whole days, when the look-back found it (0 for a hit found as its
+     * alert happened): a contact 60 days ago matters less than one this morning.
+     */
+    public long getSightingAgeDays() {
+        if (pastSighting == null) {
+            return 0;
+        }
+        return Math.max(0, java.time.Duration.between(pastSighting.lastSeen(), pastSighting.foundAt()).toDays());
+    }
 
     public Alert getAlert() {
         return alert;

@@ -77,7 +77,7 @@ public final class Rechecker implements AutoCloseable {
             }
             List<Future<Boolean>> done = new ArrayList<>();
             for (Alert a : alerts) {
-                done.add(correlator.process(a).compose(c -> c.lookupErrors().isEmpty()
+                done.add(correlator.recheck(a).compose(c -> c.lookupErrors().isEmpty()
                         ? deliver(c).compose(v -> queue.remove(a)).map(true)
                         : Future.succeededFuture(false)));
             }

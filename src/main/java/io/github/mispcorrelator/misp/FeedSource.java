@@ -161,4 +161,11 @@ public final class FeedSource implements MispSource {
     public List<String> missingEvents() {
         return missingEvents;
     }
+
+    /** Every attribute held, each once (the look-back joins them with what was seen when the feed is loaded). */
+    public List<MispAttribute> attributes() {
+        java.util.Set<MispAttribute> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        index.values().forEach(distinct::addAll);
+        return List.copyOf(distinct);
+    }
 }

@@ -163,6 +163,8 @@ public final class MispMirror implements MispSource {
     /** Whether byUuid holds changes no published view shows yet (a pull that failed half-way applied some). */
     private boolean unpublished;
     private final AtomicReference<Future<Void>> running = new AtomicReference<>();
+    /** Told of each page's new or changed attributes once stored (the look-back). */
+    private volatile AttributeListener onChanged = AttributeListener.NONE;
 
     private volatile MirrorStore.State state;
     private volatile Progress progress;
@@ -712,8 +714,14 @@ public final class MispMirror implements MispSource {
                 .compose(v -> confirm(missing, from + chunk.size(), seen));
     }
 
+    /** Tells {@code listener} of the attributes each pull adds or changes, once they are stored. */
+    public void onAttributesChanged(AttributeListener listener) {
+        this.onChanged = listener;
+    }
+
     /** Takes in attributes that are now stored (worker thread). */
     private void apply(List<MispAttribute> changed) {
+        onChanged.attributesChanged(changed);
         for (MispAttribute a : changed) {
             byUuid.put(a.uuid(), a);
             delta.put(a.uuid(), a);

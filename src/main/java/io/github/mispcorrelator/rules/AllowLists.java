@@ -25,6 +25,16 @@ public final class AllowLists {
                 .findFirst();
     }
 
+    /** Whether any list holds the indicator (the observation index keeps none of those). */
+    public boolean containsAny(Indicator indicator) {
+        for (AllowList l : lists.values()) {
+            if (l.contains(indicator.type(), indicator.value())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean contains(String list, Indicator indicator) {
         AllowList l = lists.get(list);
         return l != null && l.contains(indicator.type(), indicator.value());

@@ -34,6 +34,19 @@ public final class WazuhEvents {
                 .put("severity", hit.getSeverity())
                 .put("labels", new JsonArray(hit.getLabels().stream().toList()))
                 .put("decided_by", new JsonArray(hit.getDecidedBy()));
+        Hit.PastSighting past = hit.pastSighting();
+        if (past != null) {
+            // a retrospective event (Wazuh rule 100650): the value was seen before MISP knew it
+            correlator.put("origin", "look-back").put("look_back", new JsonObject()
+                    .put("first_seen", past.firstSeen().toString())
+                    .put("last_seen", past.lastSeen().toString())
+                    .put("alerts", past.agentAlerts())
+                    .put("first_alert_id", past.firstAlertId())
+                    .put("last_alert_id", past.lastAlertId())
+                    .put("sighting_age_days", hit.getSightingAgeDays())
+                    .put("agents_total", past.agents())
+                    .put("alerts_total", past.alerts()));
+        }
         return new JsonObject().put("integration", "misp").put("misp", misp).put("correlator", correlator);
     }
 

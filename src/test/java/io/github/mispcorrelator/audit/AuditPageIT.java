@@ -30,7 +30,8 @@ class AuditPageIT {
     @BeforeAll
     static void start() throws Exception {
         Chromium.assumeInstalled();
-        app = new ServiceUnderTest(Map.of("CORRELATOR_DATA_DIR", Fixtures.workDir("page").toString()));
+        app = new ServiceUnderTest(Map.of("CORRELATOR_DATA_DIR", Fixtures.workDir("page").toString(),
+                "CORRELATOR_LOOKBACK_FLUSH_INTERVAL", "100ms"));
         // the README's samples, as if they had come in over the last ten days
         Instant today = Instant.now().truncatedTo(ChronoUnit.DAYS);
         int n = 0;
@@ -80,6 +81,17 @@ class AuditPageIT {
         assertThat(dom).contains("c2.misp-correlator-demo.net").contains("misp-correlator demo: C2 infrastructure");
         assertThat(dom).containsPattern("<p id=\"error\" class=\"error\" hidden=\"\"");
         assertThat(dom).contains(":" + app.service().httpPort() + "/v1/hits?format=csv\"");
+    }
+
+    @Test
+    void theObservationSearchBoxShowsWhoSawAValue() throws Exception {
+        app.service().lookBack().orElseThrow().index().flushAll().toCompletionStage().toCompletableFuture()
+                .get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+        String dom = Chromium.dumpDom(url("?observation=81.2.69.192"));
+
+        assertThat(dom).contains("WS-FIN-0042 (003)").contains("Seen on 1 agent(s)");
+        assertThat(count(dom, "<tbody id=\"observation-rows\"><tr>")).isEqualTo(1);
     }
 
     @Test

@@ -52,6 +52,9 @@ class WazuhRulesXmlTest {
         Set<String> fields = new HashSet<>();
         flatten("", WazuhEvents.hit(alert, hit, "v"), fields);
         flatten("", WazuhEvents.error(alert, ip, "e", "v"), fields);
+        java.time.Instant t = java.time.Instant.parse("2026-01-01T00:00:00Z");
+        Hit past = new Hit(alert, ip, hit.attribute()).pastSighting(new Hit.PastSighting(t, t, 3, "a1", "a2", 2, 5, t));
+        flatten("", WazuhEvents.hit(alert, past, "v"), fields);
         return fields;
     }
 
@@ -96,6 +99,42 @@ class WazuhRulesXmlTest {
                 assertThat(emitted).as(f + " $(...)").contains(m.group(1));
             }
         }
+    }
+
+    /**
+     * analysisd tries a rule's children from the highest level down (wazuh src/analysisd/rules_list.c, _OS_AddRule
+     * inserts a child before the first of lower level): the look-back rule must outrank 100621/100622 to take the
+     * retrospective events, and it must read the field only look-back events carry.
+     */
+    @Test
+    void theLookBackRuleIsTriedBeforeTheLiveOnesAndReadsTheOrigin() throws Exception {
+        Map<String, Element> byId = new java.util.HashMap<>();
+        for (Path f : ruleFiles()) {
+            NodeList rules = parse(f).getElementsByTagName("rule");
+            for (int i = 0; i < rules.getLength(); i++) {
+                Element e = (Element) rules.item(i);
+                byId.put(e.getAttribute("id"), e);
+            }
+        }
+        Element lookBack = byId.get("100650");
+        assertThat(lookBack).isNotNull();
+        assertThat(lookBack.getElementsByTagName("if_sid").item(0).getTextContent().strip()).isEqualTo("100620");
+        int level = Integer.parseInt(lookBack.getAttribute("level"));
+        for (String sibling : List.of("100621", "100622")) {
+            assertThat(byId.get(sibling).getElementsByTagName("if_sid").item(0).getTextContent().strip()).isEqualTo("100620");
+            assertThat(level).as("100650 outranks " + sibling).isGreaterThan(Integer.parseInt(byId.get(sibling).getAttribute("level")));
+        }
+        Element field = (Element) lookBack.getElementsByTagName("field").item(0);
+        assertThat(field.getAttribute("name")).isEqualTo("correlator.origin");
+        assertThat(Pattern.compile(field.getTextContent()).matcher("look-back").find()).isTrue();
+        // a live event has no origin field: 100650 cannot take it
+        Alert alert = Fixtures.alert("sysmon-eid3-ipv4.json");
+        Indicator ip = new Indicator(IndicatorType.IP, "81.2.69.142", "f", "r");
+        Hit live = new Hit(alert, ip, new MispAttribute("7", "au", "25", "eu", "info", "ip-dst", "Network activity",
+                "81.2.69.142", true, 2, List.of(), 0, "m"));
+        assertThat(WazuhEvents.hit(alert, live, "v").getJsonObject("correlator").containsKey("origin")).isFalse();
+        assertThat(lookBack.getElementsByTagName("description").item(0).getTextContent())
+                .contains("past activity", "first seen", "last seen", "agents");
     }
 
     @Test
