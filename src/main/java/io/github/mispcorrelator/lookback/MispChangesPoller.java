@@ -101,7 +101,9 @@ public final class MispChangesPoller implements AutoCloseable {
             types.addAll(t.mispTypes());
         }
         JsonObject body = new JsonObject().put("returnFormat", "json").put("type", new JsonArray(List.copyOf(types)))
-                .put("includeContext", true).put("includeEventTags", true);
+                .put("includeContext", true).put("includeEventTags", true)
+                // all tags for our own tag filters, and a stable order for offset paging (as the mirror's pulls)
+                .put("includeAllTags", true).put("order", RestSearchRequest.ORDER);
         RestSearchRequest.detectionFilters(body, settings);
         return body;
     }
@@ -112,21 +114,25 @@ public final class MispChangesPoller implements AutoCloseable {
             return Future.succeededFuture();
         }
         return client.searchPage(pass.copy().put("page", page).put("limit", pageSize), pageTimeout)
-                .compose(buffer -> vertx.executeBlocking(() -> parse(buffer), false))
+                .compose(answer -> vertx.executeBlocking(() -> parse(answer), false))
                 .compose(p -> {
                     maxTimestamp[0] = Math.max(maxTimestamp[0], p.maxTimestamp());
                     Future<?> joined = p.attributes().isEmpty() ? Future.succeededFuture()
                             : lookBack.run(p.attributes(), settings.filter());
-                    return joined.compose(r -> p.returned() < pageSize ? Future.succeededFuture()
-                            : pages(pass, page + 1, maxTimestamp));
+                    return joined.compose(r -> p.more() ? pages(pass, page + 1, maxTimestamp) : Future.succeededFuture());
                 });
     }
 
-    /** One page: the attributes to look back at, how many MISP returned, the newest timestamp among them. */
-    private record Page(List<io.github.mispcorrelator.misp.MispAttribute> attributes, int returned, long maxTimestamp) {
+    /**
+     * One page: the attributes to look back at, the newest timestamp among them, and whether another page may hold
+     * more — a short page is no end while MISP's row count says it was full (warning lists are applied after the
+     * LIMIT: {@link RestSearchRequest#morePages}).
+     */
+    private record Page(List<io.github.mispcorrelator.misp.MispAttribute> attributes, long maxTimestamp, boolean more) {
     }
 
-    private Page parse(Buffer buffer) {
+    private Page parse(MispClient.SearchPage answer) {
+        Buffer buffer = answer.body();
         JsonNode root;
         try {
             root = AlertParser.MAPPER.readTree(buffer.getBytes());
@@ -136,7 +142,8 @@ public final class MispChangesPoller implements AutoCloseable {
         try {
             List<io.github.mispcorrelator.misp.MispAttribute> all = MispJson.restSearchAttributes(root, client.name());
             long max = all.stream().mapToLong(io.github.mispcorrelator.misp.MispAttribute::timestamp).max().orElse(0);
-            return new Page(all.stream().filter(a -> !settings.toIds() || a.toIds()).toList(), all.size(), max);
+            return new Page(all.stream().filter(a -> !settings.toIds() || a.toIds()).toList(), max,
+                    RestSearchRequest.morePages(answer.resultCount(), all.size(), pageSize, settings.enforceWarninglist()));
         } catch (IllegalArgumentException e) {
             throw new MispException("MISP answered 200 but not with a restSearch result: " + e.getMessage(), false, null);
         }
