@@ -31,6 +31,13 @@ public final class Correlator {
 
     private final RecheckQueue recheck;
     private volatile java.util.function.Consumer<List<Hit>> onStored = hits -> { };
+    private volatile boolean parentDomains;
+
+    /** {@code MISP_MATCH_PARENT_DOMAINS}: a domain indicator also matches attributes of its parent domains. */
+    public Correlator matchParentDomains(boolean enabled) {
+        this.parentDomains = enabled;
+        return this;
+    }
 
     /** Called with the hits of each alert once they are committed (e.g. to report sightings); must not block. */
     public Correlator onHitsStored(java.util.function.Consumer<List<Hit>> listener) {
@@ -98,7 +105,9 @@ public final class Correlator {
             return Future.failedFuture(e);
         }
         List<Indicator> indicators = extracted.indicators();
-        return source.lookup(indicators).compose(result -> {
+        Future<LookupResult> lookup = parentDomains
+                ? io.github.mispcorrelator.misp.ParentDomains.lookup(source, indicators) : source.lookup(indicators);
+        return lookup.compose(result -> {
             List<Hit> hits = hits(alert, result);
             Set<String> scoring;
             try {

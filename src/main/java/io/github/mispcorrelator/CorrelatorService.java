@@ -100,7 +100,8 @@ public final class CorrelatorService implements AutoCloseable {
                 }
             });
             RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX));
-            Correlator correlator = new Correlator(rules, misp, store, recheckQueue);
+            Correlator correlator = new Correlator(rules, misp, store, recheckQueue)
+                    .matchParentDomains(config.get(CorrelatorConfig.MISP_MATCH_PARENT_DOMAINS));
             SightingReporter sightings = sightings(vertx, config, metrics);
             if (sightings != null) {
                 correlator.onHitsStored(sightings::report);

@@ -169,6 +169,16 @@ public final class Alert {
         return sysmonEvent;
     }
 
+    /**
+     * Whether this is one of the correlator's own events (or the old {@code custom-misp.py}'s) that Wazuh decoded
+     * and raised as an alert ({@code data.integration: misp}); such an alert yields no indicator, or every hit would
+     * be looked up again and answered with another event.
+     */
+    public boolean isCorrelatorEvent() {
+        JsonNode integration = json.path("data").path("integration");
+        return integration.isTextual() && integration.asText().equals("misp");
+    }
+
     /** Whether any group, trimmed, matches the regular expression in full. */
     public boolean inGroup(String regex) {
         Pattern p = PATTERNS.computeIfAbsent(regex, Pattern::compile);
@@ -190,6 +200,17 @@ public final class Alert {
     /** The text of a field, or {@code ""}: for rule conditions, which cannot use Optional. */
     public String field(String path) {
         return get(path).orElse("");
+    }
+
+    /** The text of the first of the fields that is present and not blank, or {@code ""} (Sysmon's two prefixes). */
+    public String firstField(String... paths) {
+        for (String p : paths) {
+            String v = field(p);
+            if (!v.isBlank()) {
+                return v;
+            }
+        }
+        return "";
     }
 
     /** The field's node and the path as spelled in this alert (the case may differ from {@code path}). */

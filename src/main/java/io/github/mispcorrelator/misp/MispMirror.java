@@ -515,7 +515,7 @@ public final class MispMirror implements MispSource {
         for (MispAttribute raw : attributes) {
             max = Math.max(max, raw.timestamp());
             // attributes without a uuid cannot be followed, and those no indicator can match are of no use here
-            if (raw.uuid().isEmpty() || (misp.toIds() && !raw.toIds()) || AttributeMatcher.keys(raw).isEmpty()) {
+            if (raw.uuid().isEmpty() || (misp.toIds() && !raw.toIds()) || !AttributeMatcher.matchable(raw)) {
                 continue;
             }
             MispAttribute a = compact(raw, pool);

@@ -33,7 +33,8 @@ public final class WazuhEvents {
         JsonObject correlator = context(alert, hit.indicator(), ruleset)
                 .put("severity", hit.getSeverity())
                 .put("labels", new JsonArray(hit.getLabels().stream().toList()))
-                .put("decided_by", new JsonArray(hit.getDecidedBy()));
+                .put("decided_by", new JsonArray(hit.getDecidedBy()))
+                .put("decided_by_ids", new JsonArray(hit.getDecidedByIds()));
         return new JsonObject().put("integration", "misp").put("misp", misp).put("correlator", correlator);
     }
 
@@ -58,6 +59,7 @@ public final class WazuhEvents {
                         .put("value", indicator.value())
                         .put("field", indicator.field()))
                 .put("drl_rule", indicator.rule())
+                .put("drl_rule_id", indicator.ruleId())
                 .put("ruleset", ruleset);
     }
 
