@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 /**
  * Checks at load time that the metadata the product shows says what the rule does: {@code @indicator} lists exactly
  * the types the consequence's {@code out.*} calls can give, {@code @severity} is a level the consequence sets (or
- * {@code "-N"} it lowers by), {@code @id} is unique, and an {@code agenda-group} names a scoring phase (any other
+ * {@code "-N"} it lowers by), {@code @id} is unique, and a {@code ruleflow-group} names a scoring phase (any other
  * group never gets the focus, so its rules would silently never fire). A mismatch fails the load like a compile
  * error, with file and line. Reads the DRL with Drools' own parser; syntax errors are left to the compiler.
  */
@@ -94,9 +94,9 @@ final class RuleMetadataCheck {
                 }
             }
 
-            AttributeDescr group = rule.getAttributes().get("agenda-group");
+            AttributeDescr group = rule.getAttributes().get("ruleflow-group");
             if (group != null && !RuleSet.SCORING_PHASES.contains(group.getValue())) {
-                problems.add(new RuleProblem(file, line, where + "agenda-group \"" + group.getValue()
+                problems.add(new RuleProblem(file, line, where + "ruleflow-group \"" + group.getValue()
                         + "\" is not a scoring phase (" + String.join(", ", RuleSet.SCORING_PHASES) + "): it would never fire"));
             }
         }

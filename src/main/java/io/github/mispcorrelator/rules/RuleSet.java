@@ -50,7 +50,8 @@ public final class RuleSet {
     }
 
     /**
-     * The named scoring phases, in the order they run: a scoring rule joins one with {@code agenda-group "…"}.
+     * The named scoring phases, in the order they run: a scoring rule joins one with {@code ruleflow-group "…"}
+     * (Drools 10's name for an agenda group; {@code agenda-group} is deprecated).
      * {@code severity} sets the base from MISP, {@code adjust} lowers or labels it, {@code floor} raises it to what an
      * alert of this kind is worth at least, {@code suppress} decides what never reaches Wazuh. A rule outside
      * them runs after the last phase (Drools' MAIN group); {@code salience} still orders rules within a phase.
@@ -71,7 +72,12 @@ public final class RuleSet {
     /** The rule's stable {@code @id}, or its name when it declares none. */
     static String idOf(Rule rule) {
         Object id = rule.getMetaData().get("id");
-        return id == null ? rule.getName() : id.toString();
+        if (id == null) {
+            return rule.getName();
+        }
+        // the executable model keeps a string annotation's quotes
+        String s = id.toString().strip();
+        return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1) : s;
     }
 
     /**
