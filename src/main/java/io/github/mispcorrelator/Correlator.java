@@ -32,6 +32,13 @@ public final class Correlator {
     private final RecheckQueue recheck;
     private volatile java.util.function.Consumer<List<Hit>> onStored = hits -> { };
     private volatile boolean parentDomains;
+    private volatile io.github.mispcorrelator.coverage.RecentAlerts recent;
+
+    /** Keeps each live alert in {@code recent}, for the blind-spot report ({@code GET /v1/coverage}). */
+    public Correlator keepRecent(io.github.mispcorrelator.coverage.RecentAlerts recent) {
+        this.recent = recent;
+        return this;
+    }
 
     /** {@code MISP_MATCH_PARENT_DOMAINS}: a domain indicator also matches attributes of its parent domains. */
     public Correlator matchParentDomains(boolean enabled) {
@@ -64,6 +71,10 @@ public final class Correlator {
 
     /** The whole flow; {@link Origin#RETRO_HUNT} marks hits found re-checking archived alerts. */
     public Future<Correlation> process(Alert alert, Origin origin) {
+        io.github.mispcorrelator.coverage.RecentAlerts keep = recent;
+        if (keep != null && origin == Origin.LIVE) {
+            keep.add(alert);
+        }
         return evaluate(alert, misp, origin);
     }
 

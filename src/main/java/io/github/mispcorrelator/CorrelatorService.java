@@ -102,6 +102,9 @@ public final class CorrelatorService implements AutoCloseable {
             RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX));
             Correlator correlator = new Correlator(rules, misp, store, recheckQueue)
                     .matchParentDomains(config.get(CorrelatorConfig.MISP_MATCH_PARENT_DOMAINS));
+            io.github.mispcorrelator.coverage.RecentAlerts recentAlerts =
+                    new io.github.mispcorrelator.coverage.RecentAlerts(config.get(CorrelatorConfig.COVERAGE_RECENT_ALERTS));
+            correlator.keepRecent(recentAlerts);
             SightingReporter sightings = sightings(vertx, config, metrics);
             if (sightings != null) {
                 correlator.onHitsStored(sightings::report);
@@ -119,7 +122,8 @@ public final class CorrelatorService implements AutoCloseable {
                     .secured(access, tls)
                     .withHits(audit.hitsApi())
                     .withMetrics(metrics)
-                    .withMispStatus(() -> MispMirror.status(misp, mirrors));
+                    .withMispStatus(() -> MispMirror.status(misp, mirrors))
+                    .withCoverage(recentAlerts);
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
             try {
