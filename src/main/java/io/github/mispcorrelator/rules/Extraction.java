@@ -69,6 +69,14 @@ public final class Extraction {
         fallbackAlert = null;
     }
 
+    /**
+     * Claims the alert without extracting anything: for families that never carry indicators (configuration
+     * assessment, inventory), so the generic fallback does not walk them.
+     */
+    public void claim(Alert alert) {
+        // firing the rule is the claim
+    }
+
     /** The fields rules pointed at, for the coverage report. */
     public Set<String> takenFields() {
         return taken;

@@ -35,47 +35,95 @@ final class GenericFields {
     }
 
     static void walk(JsonNode node, String path, Set<String> taken, Sink sink) {
-        walk(node, path, lastSegment(path), taken, sink, 0);
+        walk(node, new StringBuilder(path), lastSegment(path), taken, sink, 0);
     }
 
-    private static void walk(JsonNode node, String path, String key, Set<String> taken, Sink sink, int depth) {
-        if (depth > MAX_DEPTH || taken.contains(path)) {
+    /** {@code path} is shared and restored on return: no string is built for fields whose name promises nothing. */
+    private static void walk(JsonNode node, StringBuilder path, String key, Set<String> taken, Sink sink, int depth) {
+        if (depth > MAX_DEPTH || (!taken.isEmpty() && taken.contains(path.toString()))) {
             return;
         }
         if (node.isObject()) {
+            int length = path.length();
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                walk(e.getValue(), path + "." + e.getKey(), e.getKey(), taken, sink, depth + 1);
+                path.append('.').append(e.getKey());
+                walk(e.getValue(), path, e.getKey(), taken, sink, depth + 1);
+                path.setLength(length);
             }
         } else if (node.isArray()) {
             // a list keeps its name: data.aws.resource.instanceDetails.networkInterfaces.publicIp
             for (JsonNode element : node) {
                 walk(element, path, key, taken, sink, depth + 1);
             }
-        } else if (node.isValueNode()) {
-            classify(key, node.asText(""), path, sink);
+        } else if (node.isValueNode() && kindOf(key) != Kind.NONE) {
+            classify(key, node.asText(""), path.toString(), sink);
         }
+    }
+
+    /** What a field name promises. */
+    enum Kind { NONE, MD5, SHA1, SHA256, IMPHASH, ANY_HASH, URL, HOST, IP }
+
+    /** Field names repeat across alerts: classify each once (bounded: a hostile alert may invent names). */
+    private static final Map<String, Kind> KINDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static Kind kindOf(String key) {
+        Kind k = KINDS.get(key);
+        if (k == null) {
+            k = classifyName(key);
+            if (KINDS.size() < 20_000) {
+                KINDS.put(key, k);
+            }
+        }
+        return k;
+    }
+
+    private static Kind classifyName(String key) {
+        String name = key.toLowerCase(Locale.ROOT).replace("_", "").replace("-", "");
+        if (name.endsWith("md5")) {
+            return Kind.MD5;
+        } else if (name.endsWith("sha1")) {
+            return Kind.SHA1;
+        } else if (name.endsWith("sha256")) {
+            return Kind.SHA256;
+        } else if (name.endsWith("imphash")) {
+            return Kind.IMPHASH;
+        } else if (HASH_NAMES.contains(name)) {
+            return Kind.ANY_HASH;
+        } else if (URL_NAMES.contains(name) || name.endsWith("url")) {
+            return Kind.URL;
+        } else if (HOST_NAMES.contains(name) || name.endsWith("hostname") || name.endsWith("domain")) {
+            return Kind.HOST;
+        } else if (isIpName(name)) {
+            return Kind.IP;
+        }
+        return Kind.NONE;
     }
 
     /** Gives the value to {@code sink} as the type its field name promises, when the value can be one. */
     static void classify(String key, String value, String path, Sink sink) {
+        Kind kind = kindOf(key);
+        if (kind == Kind.NONE) {
+            return;
+        }
         String v = value.strip();
         if (v.isEmpty() || v.length() > 2048) {
             return;
         }
-        String name = key.toLowerCase(Locale.ROOT).replace("_", "").replace("-", "");
-        if (name.endsWith("md5") || name.endsWith("sha1") || name.endsWith("sha256") || name.endsWith("imphash")) {
-            String type = name.endsWith("md5") ? "md5" : name.endsWith("sha1") ? "sha1"
-                    : name.endsWith("sha256") ? "sha256" : "imphash";
-            IndicatorType.of(type).ifPresent(t -> sink.add(t, v, path));
-        } else if (HASH_NAMES.contains(name)) {
-            hashByValue(v, path, sink);
-        } else if (URL_NAMES.contains(name) || name.endsWith("url")) {
-            sink.add(IndicatorType.URL, v, path);
-        } else if (HOST_NAMES.contains(name) || name.endsWith("hostname") || name.endsWith("domain")) {
-            sink.add(IpAddresses.parse(v).isPresent() ? IndicatorType.IP : IndicatorType.DOMAIN, v, path);
-        } else if (isIpName(name) && IpAddresses.parse(v).isPresent()) {
-            sink.add(IndicatorType.IP, v, path);
+        switch (kind) {
+            case MD5 -> sink.add(IndicatorType.MD5, v, path);
+            case SHA1 -> sink.add(IndicatorType.SHA1, v, path);
+            case SHA256 -> sink.add(IndicatorType.SHA256, v, path);
+            case IMPHASH -> sink.add(IndicatorType.IMPHASH, v, path);
+            case ANY_HASH -> hashByValue(v, path, sink);
+            case URL -> sink.add(IndicatorType.URL, v, path);
+            case HOST -> sink.add(IpAddresses.parse(v).isPresent() ? IndicatorType.IP : IndicatorType.DOMAIN, v, path);
+            case IP -> {
+                if (IpAddresses.parse(v).isPresent()) {
+                    sink.add(IndicatorType.IP, v, path);
+                }
+            }
+            default -> { }
         }
     }
 
