@@ -45,11 +45,13 @@ public record Correlation(Alert alert, List<Indicator> indicators, Set<String> f
     public JsonObject toJson() {
         JsonArray ind = new JsonArray();
         indicators.forEach(i -> ind.add(new JsonObject()
-                .put("type", i.type().id()).put("value", i.value()).put("field", i.field()).put("rule", i.rule())));
+                .put("type", i.type().id()).put("value", i.value()).put("field", i.field()).put("rule", i.rule())
+                .put("rule_id", i.ruleId())));
         JsonArray hitArray = new JsonArray();
         hits.forEach(h -> hitArray.add(new JsonObject()
                 .put("indicator", new JsonObject().put("type", h.getType()).put("value", h.getValue())
-                        .put("field", h.getField()).put("rule", h.indicator().rule()))
+                        .put("field", h.getField()).put("rule", h.indicator().rule())
+                        .put("rule_id", h.indicator().ruleId()))
                 .put("misp", new JsonObject()
                         .put("event_id", h.attribute().eventId())
                         .put("event_uuid", h.attribute().eventUuid())
@@ -65,7 +67,8 @@ public record Correlation(Alert alert, List<Indicator> indicators, Set<String> f
                 .put("severity", h.getSeverity())
                 .put("suppressed", h.isSuppressed())
                 .put("labels", new JsonArray(h.getLabels().stream().toList()))
-                .put("decided_by", new JsonArray(h.getDecidedBy()))));
+                .put("decided_by", new JsonArray(h.getDecidedBy()))
+                .put("decided_by_ids", new JsonArray(h.getDecidedByIds()))));
         return new JsonObject()
                 .put("alert_id", alert.getId())
                 .put("indicators", ind)

@@ -39,6 +39,21 @@ public final class Correlator {
         return this;
     }
 
+    private volatile boolean parentDomains;
+    private volatile io.github.mispcorrelator.coverage.RecentAlerts recent;
+
+    /** Keeps each live alert in {@code recent}, for the blind-spot report ({@code GET /v1/coverage}). */
+    public Correlator keepRecent(io.github.mispcorrelator.coverage.RecentAlerts recent) {
+        this.recent = recent;
+        return this;
+    }
+
+    /** {@code MISP_MATCH_PARENT_DOMAINS}: a domain indicator also matches attributes of its parent domains. */
+    public Correlator matchParentDomains(boolean enabled) {
+        this.parentDomains = enabled;
+        return this;
+    }
+
     /** Called with the hits of each alert once they are committed (e.g. to report sightings); must not block. */
     public Correlator onHitsStored(java.util.function.Consumer<List<Hit>> listener) {
         this.onStored = listener;
@@ -64,6 +79,10 @@ public final class Correlator {
 
     /** The whole flow; {@link Origin#RETRO_HUNT} marks hits found re-checking archived alerts. */
     public Future<Correlation> process(Alert alert, Origin origin) {
+        io.github.mispcorrelator.coverage.RecentAlerts keep = recent;
+        if (keep != null && origin == Origin.LIVE) {
+            keep.add(alert);
+        }
         return evaluate(alert, misp, origin, true);
     }
 
@@ -116,7 +135,9 @@ public final class Correlator {
         if (observe && origin != null) {
             observe(alert, ruleSet, indicators);
         }
-        return source.lookup(indicators).compose(result -> {
+        Future<LookupResult> lookup = parentDomains
+                ? io.github.mispcorrelator.misp.ParentDomains.lookup(source, indicators) : source.lookup(indicators);
+        return lookup.compose(result -> {
             List<Hit> hits = hits(alert, result);
             Set<String> scoring;
             try {

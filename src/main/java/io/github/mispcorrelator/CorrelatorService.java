@@ -111,7 +111,11 @@ public final class CorrelatorService implements AutoCloseable {
             // non-holder would fall behind MISP, so every instance pulls for itself (MispMirror#pullOnlyWhile is the hook)
             RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX),
                     cluster.instance(), config.get(CorrelatorConfig.CLUSTER_LEASE_TTL).multipliedBy(4));
-            Correlator correlator = new Correlator(rules, misp, store, recheckQueue);
+            Correlator correlator = new Correlator(rules, misp, store, recheckQueue)
+                    .matchParentDomains(config.get(CorrelatorConfig.MISP_MATCH_PARENT_DOMAINS));
+            io.github.mispcorrelator.coverage.RecentAlerts recentAlerts =
+                    new io.github.mispcorrelator.coverage.RecentAlerts(config.get(CorrelatorConfig.COVERAGE_RECENT_ALERTS));
+            correlator.keepRecent(recentAlerts);
             SightingReporter sightings = sightings(vertx, config, metrics);
             if (sightings != null) {
                 correlator.onHitsStored(sightings::report);
@@ -142,7 +146,8 @@ public final class CorrelatorService implements AutoCloseable {
                     .withObservations(audit.observationsApi(database.dataSource(), config.get(CorrelatorConfig.LOOKBACK_DAYS)))
                     .withMetrics(metrics)
                     .withMispStatus(() -> MispMirror.status(misp, mirrors))
-                    .withCluster(cluster::status);
+                    .withCluster(cluster::status)
+                    .withCoverage(recentAlerts);
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
             List<String> httpDeployments = new ArrayList<>();

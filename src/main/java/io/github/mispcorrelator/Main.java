@@ -49,6 +49,11 @@ public final class Main {
                     System.exit(2);
                 }
             }
+            case "coverage" -> {
+                quietLogs();
+                System.exit(new io.github.mispcorrelator.coverage.CoverageCommand(System.out, System.err,
+                        System.console() != null).run(java.util.Arrays.asList(args).subList(1, args.length)));
+            }
             case "bench" -> {
                 quietLogs();
                 System.exit(new io.github.mispcorrelator.bench.BenchCommand(System.out, System.err)
@@ -68,6 +73,7 @@ public final class Main {
                        java -jar misp-correlator.jar test-rules [--drl DIR] [--feed DIR] [--json] ALERT.json...
                        java -jar misp-correlator.jar test-rules --golden [--drl DIR]
                        java -jar misp-correlator.jar replay [--send] [--socket PATH] FILE...
+                       java -jar misp-correlator.jar coverage [--drl DIR] [--json] FILE...
                        java -jar misp-correlator.jar bench [--help]
                        java -jar misp-correlator.jar check-config
                        java -jar misp-correlator.jar --version      (also after any command)
@@ -77,6 +83,7 @@ public final class Main {
                               docs/configuration.md
                   test-rules  run alerts through the DRL offline, like wazuh-logtest; see drl/README.md
                   replay      retro-hunt: re-check archived alerts.json files (plain or .gz) against MISP
+                  coverage    blind-spot report: which log families and fields no rule reads (alerts.json, .gz)
                   bench       load benchmark with baselines, see README, Performance
                   check-config  check the configuration, rules, database, MISP and Wazuh paths; exit 1 on a problem
                 """);

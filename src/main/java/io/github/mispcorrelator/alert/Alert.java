@@ -25,8 +25,6 @@ public final class Alert {
     public static final java.time.format.DateTimeFormatter WAZUH_TIME =
             java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS][.SS][.S]XX");
 
-    /** Rules pass the same few literals on every alert: compile each once. */
-    private static final Map<String, Pattern> PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final ObjectNode json;
     private final String id;
@@ -152,8 +150,16 @@ public final class Alert {
     }
 
     public String getDecoder() {
-        return get("decoder.name").orElse("");
+        // several family rules test it on every alert
+        String d = decoder;
+        if (d == null) {
+            d = get("decoder.name").orElse("");
+            decoder = d;
+        }
+        return d;
     }
+
+    private volatile String decoder;
 
     /** The rule groups, trimmed, as a set: order never matters. */
     public Set<String> getGroups() {
@@ -169,34 +175,149 @@ public final class Alert {
         return sysmonEvent;
     }
 
+    /**
+     * Whether this is one of the correlator's own events (or the old {@code custom-misp.py}'s) that Wazuh decoded
+     * and raised as an alert ({@code data.integration: misp}); such an alert yields no indicator, or every hit would
+     * be looked up again and answered with another event.
+     */
+    public boolean isCorrelatorEvent() {
+        JsonNode integration = json.path("data").path("integration");
+        return integration.isTextual() && integration.asText().equals("misp");
+    }
+
     /** Whether any group, trimmed, matches the regular expression in full. */
     public boolean inGroup(String regex) {
-        Pattern p = PATTERNS.computeIfAbsent(regex, Pattern::compile);
-        return groups.stream().anyMatch(g -> p.matcher(g).matches());
+        GroupTest test = GROUP_TESTS.get(regex);
+        if (test == null) {
+            test = GroupTest.of(regex);
+            if (GROUP_TESTS.size() < 10_000) {
+                GROUP_TESTS.put(regex, test);
+            }
+        }
+        if (test.literals() != null) {
+            // "fortigate|pfsense|osquery.*": set look-ups and prefixes, no regular expression on every group
+            for (String literal : test.literals()) {
+                if (groups.contains(literal)) {
+                    return true;
+                }
+            }
+            for (String prefix : test.prefixes()) {
+                for (String g : groups) {
+                    if (g.startsWith(prefix)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+        for (String g : groups) {
+            if (test.pattern().matcher(g).matches()) {
+                return true;
+            }
+        }
+        return false;
     }
+
+    /**
+     * A group condition compiled once: an alternation of plain names and {@code name.*} prefixes as two lists (what
+     * nearly every rule writes), anything else as a pattern.
+     */
+    private record GroupTest(String[] literals, String[] prefixes, Pattern pattern) {
+        private static final Pattern SIMPLE = Pattern.compile("[A-Za-z0-9_-]+(\\.\\*)?(\\|[A-Za-z0-9_-]+(\\.\\*)?)*");
+
+        static GroupTest of(String regex) {
+            if (!SIMPLE.matcher(regex).matches()) {
+                return new GroupTest(null, null, Pattern.compile(regex));
+            }
+            java.util.List<String> literals = new java.util.ArrayList<>();
+            java.util.List<String> prefixes = new java.util.ArrayList<>();
+            for (String alternative : regex.split("\\|")) {
+                if (alternative.endsWith(".*")) {
+                    prefixes.add(alternative.substring(0, alternative.length() - 2));
+                } else {
+                    literals.add(alternative);
+                }
+            }
+            return new GroupTest(literals.toArray(String[]::new), prefixes.toArray(String[]::new), null);
+        }
+    }
+
+    private static final Map<String, GroupTest> GROUP_TESTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Whether the field exists and is not empty: a non-blank value, or an object or list with something in it. */
     public boolean has(String path) {
-        return resolve(path).map(Map.Entry::getValue)
-                .map(n -> n.isContainerNode() ? n.size() > 0 : !n.asText("").isBlank())
-                .orElse(false);
+        JsonNode n = node(path);
+        return n != null && (n.isContainerNode() ? n.size() > 0 : !n.asText("").isBlank());
     }
 
     /** The field's text, or empty when absent or not a scalar. */
     public Optional<String> get(String path) {
-        return resolve(path).map(Map.Entry::getValue).map(Alert::text);
+        return Optional.ofNullable(text(node(path)));
     }
+
+    /**
+     * The field's node, or null: what conditions need, without building the path as spelled (they run for every
+     * rule on every alert, so this allocates nothing on a hit).
+     */
+    private JsonNode node(String path) {
+        JsonNode node = json;
+        for (String segment : segments(path)) {
+            if (!node.isObject()) {
+                return null;
+            }
+            JsonNode next = node.get(segment);
+            if (next == null) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    if (e.getKey().equalsIgnoreCase(segment)) {
+                        next = e.getValue();
+                        break;
+                    }
+                }
+            }
+            if (next == null || next.isNull()) {
+                return null;
+            }
+            node = next;
+        }
+        return node;
+    }
+
+    /** Rules name the same few paths on every alert: split each once (bounded, as a rule could build paths). */
+    private static String[] segments(String path) {
+        String[] cached = SEGMENTS.get(path);
+        if (cached == null) {
+            cached = path.split("\\.");
+            if (SEGMENTS.size() < 10_000) {
+                SEGMENTS.put(path, cached);
+            }
+        }
+        return cached;
+    }
+
+    private static final Map<String, String[]> SEGMENTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The text of a field, or {@code ""}: for rule conditions, which cannot use Optional. */
     public String field(String path) {
         return get(path).orElse("");
     }
 
+    /** The text of the first of the fields that is present and not blank, or {@code ""} (Sysmon's two prefixes). */
+    public String firstField(String... paths) {
+        for (String p : paths) {
+            String v = field(p);
+            if (!v.isBlank()) {
+                return v;
+            }
+        }
+        return "";
+    }
+
     /** The field's node and the path as spelled in this alert (the case may differ from {@code path}). */
     public Optional<Map.Entry<String, JsonNode>> resolve(String path) {
         JsonNode node = json;
         StringBuilder actual = new StringBuilder();
-        for (String segment : path.split("\\.")) {
+        for (String segment : segments(path)) {
             if (!node.isObject()) {
                 return Optional.empty();
             }

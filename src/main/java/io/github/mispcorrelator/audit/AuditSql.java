@@ -16,9 +16,9 @@ final class AuditSql {
     /** The columns of a hit as the API, CSV and NDJSON give them, in this order (the alert only on request). */
     static final List<String> COLUMNS = List.of("id", "occurred_at", "detected_at", "alert_timestamp", "alert_id",
             "manager", "agent_id", "agent_name", "rule_id", "indicator_type", "indicator_value", "source_field",
-            "drl_rule", "misp_instance", "misp_event_id", "misp_event_uuid", "misp_event_info", "misp_attribute_uuid",
+            "drl_rule", "drl_rule_id", "misp_instance", "misp_event_id", "misp_event_uuid", "misp_event_info", "misp_attribute_uuid",
             "misp_category", "misp_type", "misp_value", "misp_threat_level", "misp_to_ids", "misp_tags", "severity",
-            "suppressed", "decided_by", "labels", "ruleset_version", "correlator_version", "origin", "looked_up_at");
+            "suppressed", "decided_by", "decided_by_ids", "labels", "ruleset_version", "correlator_version", "origin", "looked_up_at");
 
     static final String NEWEST_FIRST = " ORDER BY occurred_at DESC, id DESC";
 

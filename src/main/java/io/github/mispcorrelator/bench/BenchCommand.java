@@ -222,6 +222,9 @@ public final class BenchCommand {
                 phases.replaceAll(p -> p.withUsage(p.usage().withHeap(
                         service.heapBetween(p.usage().from(), p.usage().to()))));
             }
+            if (o.compareDrl != null && serviceSurvived) {
+                phases.addAll(compare(o, jar, misp, work, warmupRing, ring));
+            }
         } finally {
             deleteTree(work);
         }
@@ -237,6 +240,29 @@ public final class BenchCommand {
         out.println(report.passed() ? "PASS: every planted bad indicator was found"
                 : "FAIL: " + report.failureReason());
         return report.passed() ? 0 : 1;
+    }
+
+    /**
+     * {@code --compare-drl}: the same warm-batch phase on a second service running other rules, after a short JIT
+     * warm-up and one pass over the ring (so its cache holds the ring's values, as the first service's did).
+     */
+    private List<PhaseResult> compare(BenchOptions o, Path jar, FakeMispServer misp, Path work, List<BenchAlert> warmupRing,
+                                      List<BenchAlert> ring) throws Exception {
+        Path outDir = o.out.resolve("compare");
+        Files.createDirectories(outDir);
+        out.println("comparison: a second service on " + o.compareDrl + " …");
+        try (ServiceProcess other = ServiceProcess.start(jar, o.compareDrl, misp.url(), work.resolve("compare"), outDir,
+                o.serviceHeap, o.serviceJvmOptions, o.serviceEnv, Duration.ofSeconds(180));
+             LoadRunner load = new LoadRunner(other.port(), outDir)) {
+            load.batch("compare-warmup", LoadRunner.ring(warmupRing), o.batchSize, o.batchConcurrency,
+                    o.warmupTime.dividedBy(2), o.maxAlerts);
+            load.batch("compare-prime", LoadRunner.ring(ring), o.batchSize, o.batchConcurrency, o.phaseTime, ring.size());
+            PhaseResult result = measure(new Step("warm-batch-compare", () -> load.batch("warm-batch-compare",
+                    LoadRunner.ring(ring), o.batchSize, o.batchConcurrency, o.phaseTime, o.maxAlerts)), other, misp,
+                    false, outDir);
+            out.println("  " + Report.oneLine(result) + "  (rules: " + o.compareDrl + ")");
+            return List.of(result);
+        }
     }
 
     /** A measured stretch of load. */

@@ -17,7 +17,7 @@ final class BenchOptions {
     private static final Set<String> OPTIONS = Set.of("--distinct", "--bad-share", "--misp-latency", "--phase-seconds",
             "--warmup-seconds", "--cold-seconds", "--max-alerts", "--batch-size", "--batch-concurrency", "--connections",
             "--paced-rate", "--paced-seconds", "--old-way-sample", "--ring", "--generated-share", "--misp-batch-size",
-            "--corpus", "--drl", "--jar", "--out", "--service-heap", "--service-jvm", "--service-env", "--phases", "--jfr",
+            "--corpus", "--drl", "--compare-drl", "--jar", "--out", "--service-heap", "--service-jvm", "--service-env", "--phases", "--jfr",
             "--seed", "--hold-seconds", "--lookback-compare");
 
     int distinct = 10_000;
@@ -38,6 +38,8 @@ final class BenchOptions {
     int mispBatchSize = 100;
     Path corpus = Path.of("../shared/data/wazuh/corpus/hidc2025-alerts.json");
     Path drl = Path.of("drl");
+    /** A second rule set whose warm-batch throughput is measured in the same run, on a second service. */
+    Path compareDrl;
     Path out = Path.of("target/bench");
     Path jar;
     String serviceHeap = "512m";
@@ -80,6 +82,8 @@ final class BenchOptions {
               --corpus FILE          a real alerts.json to replay (../shared/data/wazuh/corpus/hidc2025-alerts.json;
                                      built-in alerts of the same kinds when absent)
               --drl DIR              rules, for the service and baseline (a) (drl)
+              --compare-drl DIR      after the phases, start a second service on these rules and measure its
+                                     warm-batch too, in the same run (e.g. the previous release's drl/)
               --jar FILE             the service jar (the jar running this command)
               --out DIR              results directory (target/bench)
               --service-heap SIZE    -Xmx of the service (512m)
@@ -161,6 +165,7 @@ final class BenchOptions {
                 case "--misp-batch-size" -> mispBatchSize = positive(Integer.parseInt(v));
                 case "--corpus" -> corpus = Path.of(v);
                 case "--drl" -> drl = Path.of(v);
+                case "--compare-drl" -> compareDrl = Path.of(v);
                 case "--jar" -> jar = Path.of(v);
                 case "--out" -> out = Path.of(v);
                 case "--service-heap" -> serviceHeap = v;

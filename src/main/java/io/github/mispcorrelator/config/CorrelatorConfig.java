@@ -47,6 +47,8 @@ public final class CorrelatorConfig {
             "Match only attributes flagged for detection (to_ids).");
     public static final ConfigKey<Boolean> MISP_PUBLISHED = new ConfigKey<>("MISP_PUBLISHED", "true", Parsers.BOOLEAN,
             "Match only attributes of published events.");
+    public static final ConfigKey<Boolean> MISP_MATCH_PARENT_DOMAINS = new ConfigKey<>("MISP_MATCH_PARENT_DOMAINS", "false",
+            Parsers.BOOLEAN, "A domain indicator also matches its known-bad parent domains (labelled parent-domain, 3 levels lower).");
     public static final ConfigKey<Boolean> MISP_ENFORCE_WARNINGLIST = new ConfigKey<>("MISP_ENFORCE_WARNINGLIST", "true",
             Parsers.BOOLEAN, "Ask MISP to drop values on its warning lists (public resolvers, CDNs, top sites).");
     public static final ConfigKey<java.util.List<String>> MISP_TAGS_INCLUDE = new ConfigKey<>("MISP_TAGS_INCLUDE", null,
@@ -125,6 +127,8 @@ public final class CorrelatorConfig {
             "Reload the rules when a file under DRL_DIR changes.");
     public static final ConfigKey<Duration> DRL_RELOAD_DEBOUNCE = new ConfigKey<>("DRL_RELOAD_DEBOUNCE", "500ms",
             Parsers.DURATION_PARSER, "Quiet time after the last file change before reloading.");
+    public static final ConfigKey<Integer> COVERAGE_RECENT_ALERTS = new ConfigKey<>("COVERAGE_RECENT_ALERTS", "2000",
+            Parsers.intBetween(0, 100_000), "Recent alerts kept in memory for GET /v1/coverage (the blind-spot report); 0 turns it off.");
 
     public static final ConfigKey<Path> TAIL_FILE = new ConfigKey<>("TAIL_FILE", null, Parsers.PATH,
             "An alerts.json to follow (tail ingest, on the manager host). Unset: off.");
@@ -202,13 +206,13 @@ public final class CorrelatorConfig {
             Parsers.intBetween(100, 10_000_000), "Observations aggregated in memory before an early write; beyond twice as many (a slow database) new ones are dropped.");
 
     public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
-            MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
+            MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_MATCH_PARENT_DOMAINS, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
             MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
             MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, MISP_SIGHTINGS,
             MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
             FEED_DIR, FEED_WARNINGLISTS, DB_URL, DB_USER, DB_PASSWORD,
-            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
+            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, COVERAGE_RECENT_ALERTS, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
             INSTANCE_ID, CLUSTER_HEARTBEAT, CLUSTER_LEASE_TTL, KAFKA_BOOTSTRAP, KAFKA_TOPICS, KAFKA_GROUP, KAFKA_START,
             KAFKA_MAX_IN_FLIGHT, KAFKA_EVENTS_TOPIC, KAFKA_DEAD_LETTER_TOPIC, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
             KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_TRUSTSTORE_FILE, KAFKA_SSL_TRUSTSTORE_PASSWORD,

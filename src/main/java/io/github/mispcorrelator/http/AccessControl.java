@@ -162,7 +162,7 @@ public final class AccessControl implements Handler<RoutingContext> {
         if (method == HttpMethod.POST && (p.equals("/v1/alerts") || p.equals("/v1/alerts/batch"))) {
             return java.util.Optional.of(Role.INGEST);
         }
-        if (read && (p.equals("/v1/hits") || p.startsWith("/v1/hits/") || p.equals("/v1/rules")
+        if (read && (p.equals("/v1/hits") || p.startsWith("/v1/hits/") || p.equals("/v1/rules") || p.equals("/v1/coverage")
                 || p.equals("/metrics") || p.equals("/v1/misp/status") || p.equals("/v1/cluster")
                 || p.equals("/v1/observations")
                 || p.equals("/ui") || p.startsWith("/ui/"))) {

@@ -49,6 +49,7 @@ public final class HttpApi extends VerticleBase {
     private HttpServer server;
     private Metrics metrics;
     private java.util.function.Supplier<JsonObject> mispStatus;
+    private io.github.mispcorrelator.coverage.RecentAlerts recentAlerts;
 
     public HttpApi(String host, int port, long bodyLimit, long batchBodyLimit, Correlator correlator, RuleManager rules,
                    HitStore store) {
@@ -59,6 +60,26 @@ public final class HttpApi extends VerticleBase {
         this.correlator = correlator;
         this.rules = rules;
         this.store = store;
+    }
+
+    /** The blind-spot report over the recent live alerts, computed on a worker with the rules in force. */
+    private void coverage(RoutingContext ctx) {
+        io.github.mispcorrelator.coverage.RecentAlerts recent = recentAlerts;
+        if (recent == null || recent.capacity() == 0) {
+            Responses.error(ctx, 404, "the blind-spot report is off (COVERAGE_RECENT_ALERTS=0)");
+            return;
+        }
+        io.github.mispcorrelator.rules.RuleSet ruleSet;
+        do {
+            ruleSet = rules.get();
+        } while (!ruleSet.acquire());
+        io.github.mispcorrelator.rules.RuleSet leased = ruleSet;
+        vertx.executeBlocking(() -> recent.report(leased).toJson()
+                        .put("recent_alerts_kept", recent.capacity())
+                        .put("ruleset", leased.version()), false)
+                .onComplete(ar -> leased.release())
+                .onSuccess(json -> Responses.json(ctx, 200, json))
+                .onFailure(ctx::fail);
     }
 
     /**
@@ -99,6 +120,12 @@ public final class HttpApi extends VerticleBase {
     }
 
     /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
+    /** {@code GET /v1/coverage}: the blind-spot report over the alerts {@code recent} holds. */
+    public HttpApi withCoverage(io.github.mispcorrelator.coverage.RecentAlerts recent) {
+        this.recentAlerts = recent;
+        return this;
+    }
+
     public HttpApi withHits(HitsApi hitsApi) {
         this.hitsApi = hitsApi;
         return this;
@@ -129,6 +156,7 @@ public final class HttpApi extends VerticleBase {
                         })
                         .onFailure(ctx::fail));
         router.get("/v1/rules").handler(ctx -> Responses.json(ctx, 200, rules.status()));
+        router.get("/v1/coverage").handler(this::coverage);
         router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
                 Responses.json(ctx, outcome.outcome().equals("rejected") ? 422 : 200, outcome.toJson())).onFailure(ctx::fail));
         router.post("/v1/rules/test")

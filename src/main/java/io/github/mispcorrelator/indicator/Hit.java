@@ -25,7 +25,9 @@ public final class Hit {
     private boolean suppressed;
     private final Set<String> labels = new LinkedHashSet<>();
     private final List<String> decidedBy = new ArrayList<>();
+    private final List<String> decidedByIds = new ArrayList<>();
     private String currentRule;
+    private String currentRuleId;
     private Instant lookedUpAt;
     private String allowList = "";
     private java.util.function.Predicate<String> inAllowList = name -> false;
@@ -111,6 +113,28 @@ public final class Hit {
 
     public String getField() {
         return indicator.field();
+    }
+
+    /** The {@code @id} of the extraction rule that found the value ({@code fallback.field-names} for the fallback). */
+    public String getExtractedBy() {
+        return indicator.ruleId();
+    }
+
+    /**
+     * Whether the value matched through a known-bad parent domain ({@code misp.match_parent_domains}): the alert
+     * named {@code cdn.evil.example}, MISP knows {@code evil.example}.
+     */
+    public boolean isParentDomainMatch() {
+        if (indicator.type() != IndicatorType.DOMAIN) {
+            return false;
+        }
+        String v = indicator.value();
+        for (String key : io.github.mispcorrelator.misp.AttributeMatcher.keys(attribute)) {
+            if (key.equals("domain:" + v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The MISP attribute type, e.g. {@code ip-dst|port}. */
@@ -225,14 +249,26 @@ public final class Hit {
         record();
     }
 
+    /** The stable {@code @id}s of {@link #getDecidedBy()}, in the same order. */
+    public List<String> getDecidedByIds() {
+        return decidedByIds;
+    }
+
     /** Called by the engine before a rule's consequence runs, so the change is attributed to that rule. */
     public void firing(String ruleName) {
+        firing(ruleName, ruleName);
+    }
+
+    /** As {@link #firing(String)}, with the rule's stable {@code @id}. */
+    public void firing(String ruleName, String ruleId) {
         this.currentRule = ruleName;
+        this.currentRuleId = ruleId;
     }
 
     private void record() {
         if (currentRule != null && !decidedBy.contains(currentRule)) {
             decidedBy.add(currentRule);
+            decidedByIds.add(currentRuleId);
         }
     }
 

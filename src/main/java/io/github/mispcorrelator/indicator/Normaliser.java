@@ -18,6 +18,8 @@ public final class Normaliser {
     private static final Pattern HEX = Pattern.compile("[0-9a-f]+");
     private static final Pattern ZEROS = Pattern.compile("0+");
     private static final Pattern DOMAIN_LABEL = Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?");
+    private static final Pattern ADDRESS_PORT =
+            Pattern.compile("(\\d{1,3}(?:\\.\\d{1,3}){3}):\\d{1,5}|\\[([0-9A-Fa-f:.]+)\\]:\\d{1,5}");
     private static final Pattern URL = Pattern.compile("(?i)(https?|ftp)://[^\\s/?#]+[^\\s]*");
 
     private Normaliser() {
@@ -36,10 +38,16 @@ public final class Normaliser {
             case MD5, IMPHASH -> hash(v, 32);
             case SHA1 -> hash(v, 40);
             case SHA256 -> hash(v, 64);
-            case IP -> IpAddresses.parse(v).filter(IpAddresses::isGlobal).map(IpAddresses::canonical);
+            case IP -> IpAddresses.parse(withoutPort(v)).filter(IpAddresses::isGlobal).map(IpAddresses::canonical);
             case DOMAIN -> domain(v);
             case URL -> url(v);
         };
+    }
+
+    /** {@code 81.2.69.142:52210} and {@code [2a02:cf40::1]:443}, as Office 365's ClientIP writes them: the address. */
+    private static String withoutPort(String v) {
+        java.util.regex.Matcher m = ADDRESS_PORT.matcher(v);
+        return m.matches() ? (m.group(1) != null ? m.group(1) : m.group(2)) : v;
     }
 
     private static Optional<String> hash(String v, int length) {
@@ -90,7 +98,7 @@ public final class Normaliser {
         Map<String, Indicator> unique = new LinkedHashMap<>();
         for (Candidate c : candidates) {
             normalise(c.type(), c.rawValue()).ifPresent(value -> {
-                Indicator i = new Indicator(c.type(), value, c.field(), c.rule());
+                Indicator i = new Indicator(c.type(), value, c.field(), c.rule(), c.ruleId());
                 unique.putIfAbsent(i.key(), i);
             });
         }

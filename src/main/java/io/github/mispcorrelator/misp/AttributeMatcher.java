@@ -46,6 +46,23 @@ public final class AttributeMatcher {
         return keys;
     }
 
+    /**
+     * The block an {@code ip-src} / {@code ip-dst} attribute holds when its value is CIDR ({@code 91.92.240.0/24}):
+     * it matches every address inside (see {@link CidrBlocks}), never through an exact key.
+     */
+    public static Optional<CidrBlocks.Block> cidr(MispAttribute attribute) {
+        String type = attribute.type();
+        if (!type.equals("ip-dst") && !type.equals("ip-src")) {
+            return Optional.empty();
+        }
+        return CidrBlocks.parse(attribute.value());
+    }
+
+    /** Whether any indicator can match the attribute: through an exact key or as a CIDR block. */
+    public static boolean matchable(MispAttribute attribute) {
+        return !keys(attribute).isEmpty() || cidr(attribute).isPresent();
+    }
+
     private static void add(List<String> keys, IndicatorType type, String raw) {
         Optional<String> v = Normaliser.normaliseMispValue(type, raw);
         v.ifPresent(s -> keys.add(type.id() + ":" + s));

@@ -27,17 +27,29 @@ public final class FeedSource implements MispSource {
 
     private final String name;
     private final Map<String, List<MispAttribute>> index;
+    /** CIDR ip-src/ip-dst attributes: they match every address inside, not one key. */
+    private final CidrBlocks blocks;
     private final int attributeCount;
 
     private final AttributeFilter filter;
     /** Events the manifest lists whose file is missing (a feed copied half-way): loaded without them, reported. */
     private List<String> missingEvents = List.of();
 
-    private FeedSource(String name, Map<String, List<MispAttribute>> index, int attributeCount, AttributeFilter filter) {
+    private FeedSource(String name, Map<String, List<MispAttribute>> index, CidrBlocks blocks, int attributeCount,
+                       AttributeFilter filter) {
         this.name = name;
         this.index = index;
+        this.blocks = blocks;
         this.attributeCount = attributeCount;
         this.filter = filter;
+    }
+
+    /** Indexes one attribute: under each exact key, or under its block when it is CIDR. */
+    private static void index(MispAttribute a, Map<String, List<MispAttribute>> index, CidrBlocks blocks) {
+        for (String key : AttributeMatcher.keys(a)) {
+            index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
+        }
+        AttributeMatcher.cidr(a).ifPresent(block -> blocks.add(block, a));
     }
 
     /**
@@ -60,6 +72,7 @@ public final class FeedSource implements MispSource {
         List<String> missing = new ArrayList<>();
         List<Path> eventFiles = eventFiles(dir, missing);
         Map<String, List<MispAttribute>> index = new HashMap<>();
+        CidrBlocks blocks = new CidrBlocks();
         int count = 0;
         for (Path file : eventFiles) {
             JsonNode root;
@@ -80,9 +93,7 @@ public final class FeedSource implements MispSource {
                     continue;
                 }
                 count++;
-                for (String key : AttributeMatcher.keys(a)) {
-                    index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
-                }
+                index(a, index, blocks);
             }
         }
         LOG.info("Loaded MISP feed {}: {} events, {} attributes usable for detection{}", dir, eventFiles.size(), count,
@@ -91,7 +102,7 @@ public final class FeedSource implements MispSource {
             LOG.warn("MISP feed {}: the manifest lists {} event(s) with no file, left out: {}", dir, missing.size(),
                     missing.size() <= 20 ? missing : missing.subList(0, 20) + " …");
         }
-        FeedSource feed = new FeedSource(name, Map.copyOf(index), count, filters.filter());
+        FeedSource feed = new FeedSource(name, Map.copyOf(index), blocks, count, filters.filter());
         feed.missingEvents = List.copyOf(missing);
         return feed;
     }
@@ -99,12 +110,11 @@ public final class FeedSource implements MispSource {
     /** An in-memory source over given attributes (a rule test case's own MISP answer), with the same matching. */
     public static FeedSource of(String name, List<MispAttribute> attributes) {
         Map<String, List<MispAttribute>> index = new HashMap<>();
+        CidrBlocks blocks = new CidrBlocks();
         for (MispAttribute a : attributes) {
-            for (String key : AttributeMatcher.keys(a)) {
-                index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
-            }
+            index(a, index, blocks);
         }
-        return new FeedSource(name, Map.copyOf(index), attributes.size(), AttributeFilter.NONE);
+        return new FeedSource(name, Map.copyOf(index), blocks, attributes.size(), AttributeFilter.NONE);
     }
 
     private static List<Path> eventFiles(Path dir, List<String> missing) {
@@ -138,6 +148,12 @@ public final class FeedSource implements MispSource {
         Map<Indicator, List<MispAttribute>> matches = new LinkedHashMap<>();
         for (Indicator i : indicators) {
             List<MispAttribute> found = index.get(i.key());
+            if (i.type() == io.github.mispcorrelator.indicator.IndicatorType.IP && blocks.size() > 0) {
+                List<MispAttribute> inBlocks = blocks.containing(i.value());
+                if (!inBlocks.isEmpty()) {
+                    found = found == null ? inBlocks : java.util.stream.Stream.concat(found.stream(), inBlocks.stream()).toList();
+                }
+            }
             if (found != null) {
                 found = filter.apply(i.type(), found, java.time.Instant.now());
                 if (!found.isEmpty()) {

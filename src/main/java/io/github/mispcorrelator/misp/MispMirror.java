@@ -636,8 +636,8 @@ public final class MispMirror implements MispSource {
             }
             boolean qualifies = !MispJson.bool(node.path("deleted")) && (!misp.toIds() || raw.toIds())
                     && (!misp.published() || !node.path("Event").has("published") || MispJson.bool(node.path("Event").path("published")));
-            // those no indicator can match are of no use here
-            if (!qualifies || AttributeMatcher.keys(raw).isEmpty()) {
+            // those no indicator can match (no exact key, no CIDR block) are of no use here
+            if (!qualifies || !AttributeMatcher.matchable(raw)) {
                 byKey.remove(raw.uuid());
                 if (byUuid.containsKey(raw.uuid())) {
                     evicted.add(raw.uuid());

@@ -28,56 +28,119 @@ public final class Extraction {
 
     private final List<Candidate> candidates = new ArrayList<>();
     private final Set<String> firedRules = new LinkedHashSet<>();
+    /** Every field a rule pointed at (as spelled in the alert), whether or not it held a usable value. */
+    private final Set<String> taken = new java.util.HashSet<>();
     private String currentRule = "?";
+    private String currentId = "?";
+    private Alert fallbackAlert;
+    private String fallbackRule;
+    private String fallbackId;
 
-    void firing(String ruleName) {
+    void firing(String ruleName, String ruleId) {
         currentRule = ruleName;
+        currentId = ruleId;
         firedRules.add(ruleName);
     }
 
+    /**
+     * The generic fallback ({@code drl/extract-fallback.drl}): every field under {@code data} whose name is a
+     * well-known indicator name and whose value validates as that type, in an alert no other rule fired on. It runs
+     * once, after the rules, and never reads a field another rule took, so a value is never counted twice.
+     */
+    public void fallback(Alert alert) {
+        fallbackAlert = alert;
+        fallbackRule = currentRule;
+        fallbackId = currentId;
+    }
+
+    /**
+     * Runs the deferred fallback walk, for an alert no family rule claimed (a family rule that fired decided what
+     * its alert holds — Sysmon EID 3 outbound reads the destination, not the source); called by the engine once
+     * the rules are done with the alert.
+     */
+    void finish() {
+        if (fallbackAlert == null || firedRules.size() > 1) {
+            fallbackAlert = null;
+            return;
+        }
+        currentRule = fallbackRule;
+        currentId = fallbackId;
+        GenericFields.walk(fallbackAlert.json().path("data"), "data", taken, this::add);
+        fallbackAlert = null;
+    }
+
+    /**
+     * Claims the alert without extracting anything: for families that never carry indicators (configuration
+     * assessment, inventory), so the generic fallback does not walk them.
+     */
+    public void claim(Alert alert) {
+        // firing the rule is the claim
+    }
+
+    /** The fields rules pointed at, for the coverage report. */
+    public Set<String> takenFields() {
+        return taken;
+    }
+
+    private java.util.Optional<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> take(Alert alert, String path) {
+        var found = alert.resolve(path);
+        found.ifPresent(e -> taken.add(e.getKey()));
+        return found;
+    }
+
     /** Every hash in a Sysmon-style list ({@code SHA1=…,MD5=…,SHA256=…,IMPHASH=…}), whatever the order. */
-    public void hashes(Alert alert, String path) {
-        alert.resolve(path).ifPresent(e -> {
+    public void hashes(Alert alert, String... paths) {
+        for (String path : paths) {
+            take(alert, path).ifPresent(e -> {
             Matcher m = HASH_PAIR.matcher(e.getValue().asText(""));
             while (m.find()) {
-                IndicatorType.of(m.group(1)).ifPresent(type -> add(type, m.group(2), e.getKey()));
-            }
-        });
+                    IndicatorType.of(m.group(1)).ifPresent(type -> add(type, m.group(2), e.getKey()));
+                }
+            });
+        }
     }
 
     /** One hash of a known type ({@code "md5"}, {@code "sha1"}, {@code "sha256"}, {@code "imphash"}). */
-    public void hash(Alert alert, String type, String path) {
-        value(alert, type, path);
+    public void hash(Alert alert, String type, String... paths) {
+        value(alert, type, paths);
     }
 
     /** One IP address (IPv4 or IPv6); non-global addresses are dropped later. */
-    public void ip(Alert alert, String path) {
-        value(alert, "ip", path);
+    public void ip(Alert alert, String... paths) {
+        value(alert, "ip", paths);
     }
 
     /** Every IP address in free text, e.g. Sysmon DNS {@code queryResults} ({@code type:  5 cname;1.2.3.4;}). */
-    public void ipsIn(Alert alert, String path) {
-        alert.resolve(path).ifPresent(e -> {
-            Matcher m = IP_TOKEN.matcher(e.getValue().asText(""));
-            while (m.find()) {
-                if (IpAddresses.parse(m.group()).isPresent()) {
-                    add(IndicatorType.IP, m.group(), e.getKey());
+    public void ipsIn(Alert alert, String... paths) {
+        for (String path : paths) {
+            take(alert, path).ifPresent(e -> {
+                Matcher m = IP_TOKEN.matcher(e.getValue().asText(""));
+                while (m.find()) {
+                    if (IpAddresses.parse(m.group()).isPresent()) {
+                        add(IndicatorType.IP, m.group(), e.getKey());
+                    }
                 }
-            }
-        });
+            });
+        }
     }
 
     /** One domain or host name. */
-    public void domain(Alert alert, String path) {
-        value(alert, "domain", path);
+    public void domain(Alert alert, String... paths) {
+        value(alert, "domain", paths);
     }
 
     /**
      * The host of a URL: a full URL ({@code http://host/path}) or a proxy's {@code CONNECT} target
      * ({@code host:443}). A host that is an IP address is an IP indicator; a bare path gives nothing.
      */
-    public void urlHost(Alert alert, String path) {
-        alert.resolve(path).ifPresent(e -> {
+    public void urlHost(Alert alert, String... paths) {
+        for (String path : paths) {
+            urlHostOf(alert, path);
+        }
+    }
+
+    private void urlHostOf(Alert alert, String path) {
+        take(alert, path).ifPresent(e -> {
             String url = e.getValue().asText("").strip();
             Matcher m = URL_HOST.matcher(url);
             String host = m.lookingAt() ? m.group(1) : null;
@@ -96,8 +159,8 @@ public final class Extraction {
     }
 
     /** One URL. */
-    public void url(Alert alert, String path) {
-        value(alert, "url", path);
+    public void url(Alert alert, String... paths) {
+        value(alert, "url", paths);
     }
 
     /**
@@ -105,22 +168,34 @@ public final class Extraction {
      *
      * @throws IllegalArgumentException for an unknown type name, so a typo in a rule fails its test loudly
      */
-    public void value(Alert alert, String type, String path) {
+    public void value(Alert alert, String type, String... paths) {
         IndicatorType t = IndicatorType.of(type)
                 .orElseThrow(() -> new IllegalArgumentException("unknown indicator type '" + type + "' in rule "
                         + currentRule + "; known: md5, sha1, sha256, imphash, ip, domain, url"));
-        alert.resolve(path).ifPresent(e -> {
-            if (e.getValue().isArray()) {
-                e.getValue().forEach(v -> add(t, v.asText(""), e.getKey()));
-            } else if (e.getValue().isValueNode()) {
-                add(t, e.getValue().asText(""), e.getKey());
-            }
-        });
+        for (String path : paths) {
+            take(alert, path).ifPresent(e -> {
+                if (e.getValue().isArray()) {
+                    e.getValue().forEach(v -> add(t, v.asText(""), e.getKey()));
+                } else if (e.getValue().isValueNode()) {
+                    add(t, e.getValue().asText(""), e.getKey());
+                }
+            });
+        }
+    }
+
+    /** A host that may be a name or an address ({@code data.dns.query}, {@code destinationHostname}). */
+    public void host(Alert alert, String... paths) {
+        for (String path : paths) {
+            take(alert, path).ifPresent(e -> {
+                String v = e.getValue().asText("").strip();
+                add(IpAddresses.parse(v).isPresent() ? IndicatorType.IP : IndicatorType.DOMAIN, v, e.getKey());
+            });
+        }
     }
 
     private void add(IndicatorType type, String raw, String field) {
         if (raw != null && !raw.isBlank()) {
-            candidates.add(new Candidate(type, raw, field, currentRule));
+            candidates.add(new Candidate(type, raw, field, currentRule, currentId));
         }
     }
 

@@ -49,8 +49,35 @@ public final class RuleSet {
                 .anyMatch(p -> p.getGlobalVariables().stream().anyMatch(g -> g.getName().equals("out")));
     }
 
-    /** What the extraction rules found in one alert. */
-    public record ExtractionResult(List<Indicator> indicators, Set<String> firedRules) {
+    /**
+     * The named scoring phases, in the order they run: a scoring rule joins one with {@code ruleflow-group "…"}
+     * (Drools 10's name for an agenda group; {@code agenda-group} is deprecated).
+     * {@code severity} sets the base from MISP, {@code adjust} lowers or labels it, {@code floor} raises it to what an
+     * alert of this kind is worth at least, {@code suppress} decides what never reaches Wazuh. A rule outside
+     * them runs after the last phase (Drools' MAIN group); {@code salience} still orders rules within a phase.
+     */
+    public static final List<String> SCORING_PHASES = List.of("severity", "adjust", "floor", "suppress");
+
+    /**
+     * What the extraction rules found in one alert.
+     *
+     * @param takenFields every field a rule pointed at, usable value or not (for the coverage report)
+     */
+    public record ExtractionResult(List<Indicator> indicators, Set<String> firedRules, Set<String> takenFields) {
+        public ExtractionResult(List<Indicator> indicators, Set<String> firedRules) {
+            this(indicators, firedRules, Set.of());
+        }
+    }
+
+    /** The rule's stable {@code @id}, or its name when it declares none. */
+    static String idOf(Rule rule) {
+        Object id = rule.getMetaData().get("id");
+        if (id == null) {
+            return rule.getName();
+        }
+        // the executable model keeps a string annotation's quotes
+        String s = id.toString().strip();
+        return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1) : s;
     }
 
     /**
@@ -59,6 +86,10 @@ public final class RuleSet {
      * @throws RuleExecutionException when a rule's consequence fails on this alert
      */
     public ExtractionResult extract(Alert alert) {
+        if (alert.isCorrelatorEvent()) {
+            // our own event handed back by Wazuh: looking its values up again would answer every hit with another
+            return new ExtractionResult(List.of(), Set.of(), Set.of());
+        }
         Extraction out = new Extraction();
         KieSession session = kieBase.newKieSession();
         try {
@@ -68,7 +99,8 @@ public final class RuleSet {
             session.addEventListener(new DefaultAgendaEventListener() {
                 @Override
                 public void beforeMatchFired(BeforeMatchFiredEvent event) {
-                    out.firing(event.getMatch().getRule().getName());
+                    Rule rule = event.getMatch().getRule();
+                    out.firing(rule.getName(), idOf(rule));
                 }
             });
             session.insert(alert);
@@ -76,7 +108,8 @@ public final class RuleSet {
         } finally {
             session.dispose();
         }
-        return new ExtractionResult(Normaliser.normaliseAll(out.candidates()), out.firedRules());
+        out.finish();
+        return new ExtractionResult(Normaliser.normaliseAll(out.candidates()), out.firedRules(), out.takenFields());
     }
 
     /**
@@ -98,16 +131,25 @@ public final class RuleSet {
             session.addEventListener(new DefaultAgendaEventListener() {
                 @Override
                 public void beforeMatchFired(BeforeMatchFiredEvent event) {
-                    String rule = event.getMatch().getRule().getName();
-                    fired.add(rule);
+                    Rule rule = event.getMatch().getRule();
+                    fired.add(rule.getName());
+                    String id = idOf(rule);
                     for (Object o : event.getMatch().getObjects()) {
                         if (o instanceof Hit h) {
-                            h.firing(rule);
+                            h.firing(rule.getName(), id);
                         }
                     }
                 }
             });
             hits.forEach(session::insert);
+            // focus is a stack: the first phase is pushed last
+            for (int p = SCORING_PHASES.size() - 1; p >= 0; p--) {
+                var group = session.getAgenda().getAgendaGroup(SCORING_PHASES.get(p));
+                if (group != null) {
+                    // null when no rule of this rule set joins the phase
+                    group.setFocus();
+                }
+            }
             fire(session);
         } finally {
             session.dispose();

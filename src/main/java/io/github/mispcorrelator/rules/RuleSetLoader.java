@@ -60,6 +60,8 @@ public final class RuleSetLoader {
         MessageDigest digest = sha256();
         List<String> names = new ArrayList<>();
         Map<String, String> kjarPaths = new HashMap<>();
+        List<RuleProblem> metadataProblems = new ArrayList<>();
+        Map<String, String> ruleIds = new HashMap<>();
         for (Path file : files) {
             String relative = dir.relativize(file).toString().replace('\\', '/');
             byte[] content = read(file);
@@ -70,12 +72,18 @@ public final class RuleSetLoader {
             kjarPaths.put(kjarPath, relative);
             kfs.write(kjarPath, content);
             names.add(relative);
+            metadataProblems.addAll(RuleMetadataCheck.check(file.toString(),
+                    new String(content, java.nio.charset.StandardCharsets.UTF_8), ruleIds));
         }
         AllowLists allowLists = allowLists(dir, digest);
         KieBuilder builder = ks.newKieBuilder(kfs).buildAll(ExecutableModelProject.class);
         List<RuleProblem> problems = builder.getResults().getMessages(Message.Level.ERROR).stream()
                 .map(m -> problem(dir, kjarPaths, m))
                 .toList();
+        if (problems.isEmpty()) {
+            // metadata is checked only once the DRL compiles: a syntax error is reported once, by the compiler
+            problems = metadataProblems;
+        }
         if (!problems.isEmpty()) {
             ks.getRepository().removeKieModule(releaseId);
             throw new RuleCompilationException(problems);

@@ -65,6 +65,7 @@ public final class PostgresHitStore implements HitStore {
                     ps.setString(++i, h.getValue());
                     ps.setString(++i, clean(h.getField()));
                     ps.setString(++i, clean(h.indicator().rule()));
+                    ps.setString(++i, clean(h.indicator().ruleId()));
                     ps.setString(++i, clean(a.eventId()));
                     ps.setString(++i, clean(a.eventUuid()));
                     ps.setString(++i, clean(a.eventInfo()));
@@ -79,6 +80,7 @@ public final class PostgresHitStore implements HitStore {
                     ps.setShort(++i, (short) h.getSeverity());
                     ps.setBoolean(++i, h.isSuppressed());
                     ps.setArray(++i, c.createArrayOf("text", h.getDecidedBy().toArray()));
+                    ps.setArray(++i, c.createArrayOf("text", h.getDecidedByIds().stream().map(PostgresHitStore::clean).toArray()));
                     ps.setArray(++i, c.createArrayOf("text", h.getLabels().toArray()));
                     ps.setString(++i, rulesetVersion);
                     ps.setString(++i, Version.CORRELATOR);

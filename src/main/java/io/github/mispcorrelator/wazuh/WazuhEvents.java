@@ -33,7 +33,8 @@ public final class WazuhEvents {
         JsonObject correlator = context(alert, hit.indicator(), ruleset)
                 .put("severity", hit.getSeverity())
                 .put("labels", new JsonArray(hit.getLabels().stream().toList()))
-                .put("decided_by", new JsonArray(hit.getDecidedBy()));
+                .put("decided_by", new JsonArray(hit.getDecidedBy()))
+                .put("decided_by_ids", new JsonArray(hit.getDecidedByIds()));
         Hit.PastSighting past = hit.pastSighting();
         if (past != null) {
             // a retrospective event (Wazuh rule 100650): the value was seen before MISP knew it
@@ -71,6 +72,7 @@ public final class WazuhEvents {
                         .put("value", indicator.value())
                         .put("field", indicator.field()))
                 .put("drl_rule", indicator.rule())
+                .put("drl_rule_id", indicator.ruleId())
                 .put("ruleset", ruleset);
     }
 
