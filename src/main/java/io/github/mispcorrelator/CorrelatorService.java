@@ -3,7 +3,11 @@ package io.github.mispcorrelator;
 import io.github.mispcorrelator.audit.Audit;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.http.AccessControl;
+import io.github.mispcorrelator.http.Admission;
 import io.github.mispcorrelator.http.HttpApi;
+import io.github.mispcorrelator.http.HttpLimits;
+import io.github.mispcorrelator.http.Warnings;
+import io.vertx.core.Future;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
 import io.github.mispcorrelator.misp.MispMirror;
@@ -59,6 +63,9 @@ public final class CorrelatorService implements AutoCloseable {
     private SightingReporter sightings;
     private AnalysisdSocket analysisd;
     private Audit audit;
+    private List<HttpApi> apis = List.of();
+    private HttpLimits limits;
+    private java.time.Duration shutdownTimeout = java.time.Duration.ofSeconds(20);
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -76,8 +83,13 @@ public final class CorrelatorService implements AutoCloseable {
      * @throws IllegalArgumentException                               when the MISP feed cannot be read
      */
     public static CorrelatorService start(CorrelatorConfig config) {
+        return start(config, new io.vertx.core.VertxOptions());
+    }
+
+    /** @param vertxOptions e.g. a short {@code maxEventLoopExecuteTime} in tests, so a blocked event loop shows */
+    public static CorrelatorService start(CorrelatorConfig config, io.vertx.core.VertxOptions vertxOptions) {
         LOG.info("Starting misp-correlator {} with {}", Version.CORRELATOR, config.describe());
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = Vertx.vertx(vertxOptions);
         RuleManager rules;
         Database database;
         try {
@@ -109,22 +121,34 @@ public final class CorrelatorService implements AutoCloseable {
             Audit audit = Audit.start(vertx, database.dataSource(), database.poolSize(),
                     config.get(CorrelatorConfig.RETENTION_DAYS));
             PemKeyCertOptions tls = tls(config);
-            AccessControl access = accessControl(config);
+            Warnings warnings = new Warnings(metrics.registry(), java.time.Duration.ofMinutes(1));
+            AccessControl access = accessControl(config).withWarnings(warnings);
+            HttpLimits limits = new HttpLimits(config.get(CorrelatorConfig.HTTP_IDLE_TIMEOUT),
+                    config.get(CorrelatorConfig.HTTP_HEADER_TIMEOUT), config.get(CorrelatorConfig.HTTP_BODY_TIMEOUT),
+                    config.get(CorrelatorConfig.HTTP_MAX_CONNECTIONS), config.get(CorrelatorConfig.HTTP_BATCH_MAX_LINES),
+                    new Admission(config.get(CorrelatorConfig.HTTP_MAX_IN_FLIGHT), config.get(CorrelatorConfig.HTTP_MAX_BATCHES))
+                            .register(metrics.registry()), warnings);
             // one verticle per event loop: a request's whole path (parse, rules, events) runs on its event loop
             java.util.function.Supplier<HttpApi> newApi = () -> new HttpApi(config.get(CorrelatorConfig.HTTP_HOST),
                     config.get(CorrelatorConfig.HTTP_PORT),
                     config.get(CorrelatorConfig.HTTP_BODY_LIMIT), config.get(CorrelatorConfig.HTTP_BATCH_BODY_LIMIT),
                     correlator, rules, store)
                     .secured(access, tls)
+                    .withLimits(limits)
                     .withHits(audit.hitsApi())
                     .withMetrics(metrics)
                     .withMispStatus(() -> MispMirror.status(misp, mirrors));
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
+            List<HttpApi> apis = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(api));
             try {
                 vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
                 if (instances > 1) {
-                    vertx.deployVerticle(newApi::get, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
+                    vertx.deployVerticle(() -> {
+                        HttpApi more = newApi.get();
+                        apis.add(more);
+                        return more;
+                    }, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
                             .await(60, TimeUnit.SECONDS);
                 }
             } catch (Exception e) {
@@ -139,6 +163,9 @@ public final class CorrelatorService implements AutoCloseable {
             mirrors.forEach(MispMirror::start);
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
+            service.apis = apis;
+            service.limits = limits;
+            service.shutdownTimeout = config.get(CorrelatorConfig.SHUTDOWN_TIMEOUT);
             service.metrics = metrics;
             service.sightings = sightings;
             try {
@@ -249,7 +276,7 @@ public final class CorrelatorService implements AutoCloseable {
         }
         java.util.Map<String, MispSettings> instances = new java.util.HashMap<>();
         // MispClient names its instance by URL: the attribute's instance finds its MISP again
-        configured.forEach(m -> instances.put(m.url(), m));
+        configured.forEach(m -> instances.put(m.name(), m));
         return new SightingReporter(vertx, instances, config.get(CorrelatorConfig.MISP_SIGHTINGS_SOURCE),
                 config.get(CorrelatorConfig.MISP_SIGHTINGS_INTERVAL), metrics.registry());
     }
@@ -297,8 +324,35 @@ public final class CorrelatorService implements AutoCloseable {
         return vertx;
     }
 
+    /**
+     * Stops gracefully (SIGTERM): new requests are turned away (503, and the listeners close), the alerts in flight
+     * finish and are answered — at most {@code SHUTDOWN_TIMEOUT} — then everything stops. Bounded throughout, so the
+     * process exits within the unit's stop timeout.
+     */
     @Override
     public void close() {
+        if (limits != null) {
+            long t0 = System.nanoTime();
+            limits.admission().close();
+            if (tail != null) {
+                // no more lines are read; the chunk in flight finishes below
+                tail.close();
+            }
+            List<Future<Void>> closing = new ArrayList<>();
+            apis.forEach(a -> closing.add(a.shutdown(shutdownTimeout)));
+            try {
+                Future.join(closing).await(shutdownTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                LOG.warn("HTTP listeners did not close within {} ms: {}", shutdownTimeout.toMillis(), e.getMessage());
+            }
+            long left = Math.max(0, shutdownTimeout.toMillis() - (System.nanoTime() - t0) / 1_000_000);
+            if (!limits.admission().awaitIdle(left)) {
+                LOG.warn("Stopping with {} requests still in flight after {} ms (CORRELATOR_SHUTDOWN_TIMEOUT)",
+                        limits.admission().inFlight(), shutdownTimeout.toMillis());
+            } else {
+                LOG.info("Requests in flight drained in {} ms; stopping", (System.nanoTime() - t0) / 1_000_000);
+            }
+        }
         if (sightings != null) {
             // sends what was collected before Vert.x stops
             sightings.close();
@@ -316,7 +370,7 @@ public final class CorrelatorService implements AutoCloseable {
             analysisd.close();
         }
         try {
-            vertx.close().await(30, TimeUnit.SECONDS);
+            vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("Vert.x did not stop cleanly: {}", e.getMessage());
         }
