@@ -110,15 +110,16 @@ public final class HttpApi extends VerticleBase {
         router.post().pathRegex("/v1/(alerts(/batch)?|rules/test)").handler(HttpApi::jsonBody);
         Admission admission = limits.admission();
         // admitted before the body is read: a full service holds no more bodies
+        // (routes of their own: Vert.x Web wants a body handler first on its route)
+        router.post("/v1/alerts").handler(ctx -> admit(ctx, admission.tryAlert(), admission::releaseAlert,
+                "HTTP_MAX_IN_FLIGHT", "HTTP_BODY_LIMIT"));
         router.post("/v1/alerts")
-                .handler(ctx -> admit(ctx, admission.tryAlert(), admission::releaseAlert, "HTTP_MAX_IN_FLIGHT"))
-                .handler(limitKey("HTTP_BODY_LIMIT"))
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::alert);
         BatchIngest batch = new BatchIngest(correlator, limits.maxBatchLines());
+        router.post("/v1/alerts/batch").handler(ctx -> admit(ctx, admission.tryBatch(), admission::releaseBatch,
+                "HTTP_MAX_BATCHES", "HTTP_BATCH_BODY_LIMIT"));
         router.post("/v1/alerts/batch")
-                .handler(ctx -> admit(ctx, admission.tryBatch(), admission::releaseBatch, "HTTP_MAX_BATCHES"))
-                .handler(limitKey("HTTP_BATCH_BODY_LIMIT"))
                 .handler(BodyHandler.create(false).setBodyLimit(batchBodyLimit))
                 .handler(ctx -> body(ctx, batchBodyLimit, "HTTP_BATCH_BODY_LIMIT", buffer -> {
                     Permit permit = ctx.get(Permit.KEY);
@@ -142,7 +143,6 @@ public final class HttpApi extends VerticleBase {
         router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
                 Responses.json(ctx, outcome.outcome().equals("rejected") ? 422 : 200, outcome.toJson())).onFailure(ctx::fail));
         router.post("/v1/rules/test")
-                .handler(limitKey("HTTP_BODY_LIMIT"))
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::testRules);
         if (hitsApi != null) {
@@ -262,7 +262,9 @@ public final class HttpApi extends VerticleBase {
         }
     }
 
-    private void admit(RoutingContext ctx, boolean admitted, Runnable release, String key) {
+    /** @param limitKey the key of the route's body limit, which a 413 names */
+    private void admit(RoutingContext ctx, boolean admitted, Runnable release, String key, String limitKey) {
+        ctx.put(Responses.LIMIT_KEY, limitKey);
         if (!admitted) {
             limits.warnings().warn(LOG, "shed", "Service full ({} reached): {} {} answered 503", key,
                     ctx.request().method(), ctx.request().path());
@@ -275,13 +277,6 @@ public final class HttpApi extends VerticleBase {
         ctx.put(Permit.KEY, permit);
         ctx.addEndHandler(v -> permit.answered());
         ctx.next();
-    }
-
-    private static io.vertx.core.Handler<RoutingContext> limitKey(String key) {
-        return ctx -> {
-            ctx.put(Responses.LIMIT_KEY, key);
-            ctx.next();
-        };
     }
 
     /** Hands the decoded body to {@code then}, or answers why it cannot be read (400, 413, 415). */
