@@ -166,7 +166,10 @@ public final class HttpApi extends VerticleBase {
         // shippers may gzip their batches (Content-Encoding: gzip): decoded by RequestBodies, not by the server
         HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true).setDecompressionSupported(false)
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()))
-                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+                // no HTTP/2 prior-knowledge sniffing: it delays the connection handler (cap, header deadline) until the
+                // client's first bytes, which a silent connection never sends
+                .setHttp2ClearTextEnabled(false);
         if (tls != null) {
             options.setSsl(true).setKeyCertOptions(tls);
         }
@@ -307,10 +310,22 @@ public final class HttpApi extends VerticleBase {
         if (open > limits.maxConnections()) {
             limits.warnings().warn(LOG, "connection_cap", "{} connections open, the cap set by CORRELATOR_HTTP_MAX_CONNECTIONS:"
                     + " closing new connections (this one from {})", limits.maxConnections(), conn.remoteAddress());
-            conn.close();
+            hardClose(conn);
             return;
         }
         awaitHeaders(conn);
+    }
+
+    /**
+     * Closes the socket now: {@code HttpConnection.close()} is a graceful shutdown that waits for the request being
+     * received, which is what a client trickling its headers never finishes.
+     */
+    private static void hardClose(io.vertx.core.http.HttpConnection conn) {
+        if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
+            base.channel().close();
+        } else {
+            conn.close();
+        }
     }
 
     private void awaitHeaders(io.vertx.core.http.HttpConnection conn) {
@@ -319,7 +334,7 @@ public final class HttpApi extends VerticleBase {
                 limits.warnings().warn(LOG, "header_timeout", "No request headers from {} within {} ms"
                         + " (CORRELATOR_HTTP_HEADER_TIMEOUT): connection closed", conn.remoteAddress(),
                         limits.headerTimeout().toMillis());
-                conn.close();
+                hardClose(conn);
             }
         });
         Long previous = awaitingHeaders.put(conn, timer);
