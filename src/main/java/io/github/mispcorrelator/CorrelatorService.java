@@ -338,13 +338,9 @@ public final class CorrelatorService implements AutoCloseable {
                 // no more lines are read; the chunk in flight finishes below
                 tail.close();
             }
-            List<Future<Void>> closing = new ArrayList<>();
-            apis.forEach(a -> closing.add(a.shutdown(shutdownTimeout)));
-            try {
-                Future.join(closing).await(shutdownTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                LOG.warn("HTTP listeners did not close within {} ms: {}", shutdownTimeout.toMillis(), e.getMessage());
-            }
+            // the listeners stop taking connections; their shutdown would also wait for idle keep-alive
+            // connections, so it is not awaited: the admitted work is, below, and Vert.x closes the rest
+            apis.forEach(a -> a.shutdown(shutdownTimeout));
             long left = Math.max(0, shutdownTimeout.toMillis() - (System.nanoTime() - t0) / 1_000_000);
             if (!limits.admission().awaitIdle(left)) {
                 LOG.warn("Stopping with {} requests still in flight after {} ms (CORRELATOR_SHUTDOWN_TIMEOUT)",

@@ -125,7 +125,6 @@ public final class HttpApi extends VerticleBase {
                     Permit permit = ctx.get(Permit.KEY);
                     permit.working();
                     batch.process(buffer)
-                        .onComplete(ar -> permit.done())
                         .onSuccess(result -> {
                             int status = (Integer) result.remove("status");
                             if (status == 503) {
@@ -137,7 +136,8 @@ public final class HttpApi extends VerticleBase {
                             }
                             Responses.json(ctx, status, result);
                         })
-                        .onFailure(ctx::fail);
+                        .onFailure(ctx::fail)
+                        .onComplete(ar -> permit.done());
                 }));
         router.get("/v1/rules").handler(ctx -> Responses.json(ctx, 200, rules.status()));
         router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
@@ -218,8 +218,8 @@ public final class HttpApi extends VerticleBase {
         }
         Permit permit = ctx.get(Permit.KEY);
         permit.working();
+        // the slot is given back once the answer is written (a draining shutdown waits for it)
         correlator.process(alert)
-                .onComplete(ar -> permit.done())
                 .onSuccess(c -> Responses.json(ctx, 200, c.toJson()))
                 .onFailure(e -> {
                     if (e instanceof StoreUnavailableException) {
@@ -231,7 +231,8 @@ public final class HttpApi extends VerticleBase {
                         LOG.error("Alert {} failed", alert.logId(), e);
                         Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
                     }
-                });
+                })
+                .onComplete(ar -> permit.done());
     }
 
     // ---- limits: admission, body decoding, deadlines, connections -------------------------------------------------
