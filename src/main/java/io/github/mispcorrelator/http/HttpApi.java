@@ -124,7 +124,11 @@ public final class HttpApi extends VerticleBase {
                 .handler(ctx -> body(ctx, batchBodyLimit, "HTTP_BATCH_BODY_LIMIT", buffer -> {
                     Permit permit = ctx.get(Permit.KEY);
                     permit.working();
-                    batch.process(buffer)
+                    // splitting megabytes into lines is work for a worker, not the event loop
+                    vertx.executeBlocking(() -> batch.split(buffer), false)
+                        .transform(ar -> ar.succeeded() ? batch.process(ar.result())
+                                : ar.cause() instanceof BatchIngest.Refused r ? Future.succeededFuture(BatchIngest.refusedAnswer(r))
+                                : Future.<JsonObject>failedFuture(ar.cause()))
                         .onSuccess(result -> {
                             int status = (Integer) result.remove("status");
                             if (status == 503) {
@@ -134,10 +138,16 @@ public final class HttpApi extends VerticleBase {
                                 limits.warnings().warn(LOG, "bad_batch", "Batch from {} refused ({}): {}",
                                         ctx.request().remoteAddress(), status, result.getString("error"));
                             }
-                            Responses.json(ctx, status, result);
+                            // thousands of results encode for long: on a worker, not the event loop
+                            vertx.executeBlocking(result::toBuffer, false)
+                                    .onSuccess(encoded -> Responses.json(ctx, status, encoded))
+                                    .onFailure(ctx::fail)
+                                    .onComplete(ar -> permit.done());
                         })
-                        .onFailure(ctx::fail)
-                        .onComplete(ar -> permit.done());
+                        .onFailure(e -> {
+                            permit.done();
+                            ctx.fail(e);
+                        });
                 }));
         router.get("/v1/rules").handler(ctx -> Responses.json(ctx, 200, rules.status()));
         router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
@@ -314,7 +324,7 @@ public final class HttpApi extends VerticleBase {
             hardClose(conn);
             return;
         }
-        awaitHeaders(conn);
+        awaitHeaders(conn, false);
     }
 
     /**
@@ -329,12 +339,19 @@ public final class HttpApi extends VerticleBase {
         }
     }
 
-    private void awaitHeaders(io.vertx.core.http.HttpConnection conn) {
-        long timer = vertx.setTimer(Math.max(1, limits.headerTimeout().toMillis()), t -> {
+    /**
+     * @param afterAnswer a keep-alive connection waiting for its next request: it may idle up to
+     *                    {@code HTTP_IDLE_TIMEOUT} (shippers keep connections for reuse), and its next headers are due
+     *                    by then, however they trickle in
+     */
+    private void awaitHeaders(io.vertx.core.http.HttpConnection conn, boolean afterAnswer) {
+        long ms = afterAnswer ? Math.max(limits.headerTimeout().toMillis(), limits.idleTimeout().toMillis())
+                : limits.headerTimeout().toMillis();
+        long timer = vertx.setTimer(Math.max(1, ms), t -> {
             if (awaitingHeaders.remove(conn) != null) {
                 limits.warnings().warn(LOG, "header_timeout", "No request headers from {} within {} ms"
                         + " (CORRELATOR_HTTP_HEADER_TIMEOUT): connection closed", conn.remoteAddress(),
-                        limits.headerTimeout().toMillis());
+                        ms);
                 hardClose(conn);
             }
         });
@@ -367,7 +384,7 @@ public final class HttpApi extends VerticleBase {
             }
             if (!ctx.response().closed()) {
                 // keep-alive: the next request's headers have a deadline too
-                awaitHeaders(conn);
+                awaitHeaders(conn, true);
             }
         });
         ctx.next();

@@ -26,6 +26,18 @@ public final class Responses {
                 .end(body.encode());
     }
 
+    /** A JSON answer already encoded (a large one is encoded off the event loop). */
+    public static void json(RoutingContext ctx, int status, io.vertx.core.buffer.Buffer encoded) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
+                .end(encoded);
+    }
+
     public static void error(RoutingContext ctx, int status, String message) {
         json(ctx, status, new JsonObject().put("error", message));
     }

@@ -25,6 +25,8 @@ import java.util.List;
 public final class BatchIngest {
     /** Alerts in flight per batch: enough to overlap MISP round trips, few enough not to flood the JDBC pool. */
     static final int CONCURRENCY = 64;
+    /** Alerts launched in one event-loop turn at most. */
+    static final int SLICE = 16;
 
     private final Correlator correlator;
     private final int maxLines;
@@ -40,11 +42,11 @@ public final class BatchIngest {
     }
 
     /** The alerts of a batch, each with its line in the body (NDJSON) or its position in the array (from 1). */
-    record Lines(List<String> texts, List<Integer> numbers, int blank) {
+    public record Lines(List<String> texts, List<Integer> numbers, int blank) {
     }
 
     /** A batch refused whole: its status (400, 413) and why. */
-    static final class Refused extends RuntimeException {
+    public static final class Refused extends RuntimeException {
         final int status;
 
         Refused(int status, String message) {
@@ -56,7 +58,8 @@ public final class BatchIngest {
     /** One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it. */
     record LineResult(int line, int status, JsonObject body) {
         JsonObject toJson() {
-            return body.copy().put("line", line).put("status", status);
+            // the body is this result's own: no copy (a batch of thousands would copy them all on the event loop)
+            return body.put("line", line).put("status", status);
         }
     }
 
@@ -67,10 +70,28 @@ public final class BatchIngest {
     public Future<JsonObject> process(Buffer body) {
         Lines lines;
         try {
-            lines = split(body, maxLines);
+            lines = split(body);
         } catch (Refused r) {
-            return Future.succeededFuture(new JsonObject().put("status", r.status).put("error", r.getMessage()));
+            return Future.succeededFuture(refusedAnswer(r));
         }
+        return process(lines);
+    }
+
+    /** The answer to a batch refused whole (400, 413). */
+    public static JsonObject refusedAnswer(Refused r) {
+        return new JsonObject().put("status", r.status).put("error", r.getMessage());
+    }
+
+    /**
+     * Splits the body as {@link #split(Buffer, int)} with this batch's line limit; may run on a worker thread (a 16 MiB
+     * body takes a while). A body refused whole becomes a failed future with {@link Refused}.
+     */
+    public Lines split(Buffer body) {
+        return split(body, maxLines);
+    }
+
+    /** Processes the alerts of a split body; the future's JSON is as {@link #process(Buffer)}'s. */
+    public Future<JsonObject> process(Lines lines) {
         List<LineResult> results = new ArrayList<>(lines.texts().size());
         for (int i = 0; i < lines.texts().size(); i++) {
             results.add(null);
@@ -80,9 +101,6 @@ public final class BatchIngest {
         return done.future().map(v -> summarise(results, lines.blank()));
     }
 
-    static List<String> split(Buffer body) {
-        return split(body, Integer.MAX_VALUE).texts();
-    }
 
     /**
      * Splits NDJSON into its non-blank lines, or a JSON array into its elements (each re-encoded). Blank lines are
@@ -179,9 +197,18 @@ public final class BatchIngest {
                 }
                 pumping = true;
             }
+            io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+            int launched = 0;
             while (true) {
                 int index;
                 synchronized (this) {
+                    if (context != null && launched >= SLICE && next < lines.size() && inFlight < CONCURRENCY) {
+                        // alerts that complete at once (a feed lookup) would run the whole batch in one event-loop
+                        // turn: hand the loop back now and then, so other requests are served in between
+                        pumping = false;
+                        context.runOnContext(v -> pump());
+                        return;
+                    }
                     if (inFlight >= CONCURRENCY || next >= lines.size()) {
                         if (again) {
                             again = false;
@@ -196,6 +223,7 @@ public final class BatchIngest {
                     index = next++;
                     inFlight++;
                 }
+                launched++;
                 try {
                     launch(index);
                 } catch (RuntimeException | StackOverflowError e) {

@@ -122,6 +122,29 @@ class SlowConnectionsIT {
     }
 
     @Test
+    void clientsThatHangUpMidBodyGiveTheirAdmissionSlotBack() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            try (Socket s = open()) {
+                s.getOutputStream().write(("POST /v1/alerts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 1000\r\n\r\n{\"id\":").getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                Thread.sleep(50);
+            }
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        String inFlight = "";
+        while (System.nanoTime() < deadline) {
+            inFlight = app.get("/metrics").body().lines().filter(l -> l.startsWith("http_in_flight{endpoint=\"alerts\""))
+                    .findFirst().orElse("");
+            if (inFlight.endsWith(" 0.0")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(inFlight).endsWith(" 0.0");
+    }
+
+    @Test
     void connectionsBeyondTheCapAreClosedAtOnceWithOneLogLine() throws Exception {
         List<Socket> held = new ArrayList<>();
         try {

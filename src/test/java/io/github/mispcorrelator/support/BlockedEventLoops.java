@@ -20,10 +20,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BlockedEventLoops extends AppenderBase<ILoggingEvent> implements AfterEachCallback, AfterAllCallback {
     /**
-     * A quarter of Vert.x's default 2 s. Lower would catch more, but on two cores shared by several builds a short
+     * Half of Vert.x's default 2 s. Lower would catch more, but on two cores shared by several builds a short
      * task can wait that long for a CPU, and a flaky alarm would be ignored.
      */
-    public static final long MAX_EVENT_LOOP_MILLIS = 500;
+    public static final long MAX_EVENT_LOOP_MILLIS = 1000;
 
     private static final List<String> SEEN = new ArrayList<>();
 
