@@ -33,7 +33,14 @@ public final class ServiceUnderTest implements AutoCloseable {
      */
     private void warmUp() {
         try {
-            post("/v1/rules/test", java.nio.file.Files.readAllBytes(java.nio.file.Path.of("config/samples/sysmon-eid1-eicar.json")));
+            // a test case with its own MISP answer: no request reaches the configured MISP (tests count them)
+            String alert = java.nio.file.Files.readString(java.nio.file.Path.of("config/samples/sysmon-eid1-eicar.json"));
+            String attribute = "{\"uuid\":\"00000000-0000-4000-8000-00000000a11c\",\"type\":\"md5\",\"category\":"
+                    + "\"Payload delivery\",\"value\":\"44d88612fea8a8f36de82e1278abb02f\",\"to_ids\":true,"
+                    + "\"event_id\":\"1\",\"Event\":{\"threat_level_id\":\"1\",\"info\":\"warm-up\","
+                    + "\"uuid\":\"00000000-0000-4000-8000-00000000a11d\"}}";
+            post("/v1/rules/test", ("{\"alert\":" + alert + ",\"misp\":[" + attribute + "]}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (Exception e) {
             // a service that cannot answer shows it in the test itself
         }
