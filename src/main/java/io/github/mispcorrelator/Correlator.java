@@ -121,7 +121,17 @@ public final class Correlator {
                     ? new io.github.mispcorrelator.rules.RuleExecutionException("a rule overflowed the stack on this alert")
                     : e);
         }
-        return running.onComplete(ar -> leased.release());
+        return running.onComplete(ar -> leased.release())
+                .recover(e -> e instanceof io.github.mispcorrelator.rules.RuleExecutionException
+                        // a rule's bug on this alert fails this alert only, and says so to the SOC: not a 5xx
+                        ? Future.succeededFuture(ruleFailed(alert, leased.version(), e.getMessage()))
+                        : Future.failedFuture(e));
+    }
+
+    /** The answer for an alert a rule failed on: nothing found, nothing stored, one error event naming the rule. */
+    private static Correlation ruleFailed(Alert alert, String version, String message) {
+        return new Correlation(alert, List.of(), Set.of(), Set.of(), List.of(), Map.of(),
+                List.of(WazuhEvents.ruleError(alert, message, version)), version, List.of());
     }
 
     private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, Origin origin, boolean observe) {

@@ -3,7 +3,11 @@ package io.github.mispcorrelator;
 import io.github.mispcorrelator.audit.Audit;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.http.AccessControl;
+import io.github.mispcorrelator.http.Admission;
 import io.github.mispcorrelator.http.HttpApi;
+import io.github.mispcorrelator.http.HttpLimits;
+import io.github.mispcorrelator.http.Warnings;
+import io.vertx.core.Future;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
 import io.github.mispcorrelator.misp.MispMirror;
@@ -61,8 +65,10 @@ public final class CorrelatorService implements AutoCloseable {
     private Audit audit;
     private io.github.mispcorrelator.store.Cluster cluster;
     private io.github.mispcorrelator.ingest.KafkaIngest kafka;
-    private List<String> httpDeployments = List.of();
     private io.github.mispcorrelator.lookback.LookBackService lookBack;
+    private List<HttpApi> apis = List.of();
+    private HttpLimits limits;
+    private java.time.Duration shutdownTimeout = java.time.Duration.ofSeconds(20);
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -80,8 +86,13 @@ public final class CorrelatorService implements AutoCloseable {
      * @throws IllegalArgumentException                               when the MISP feed cannot be read
      */
     public static CorrelatorService start(CorrelatorConfig config) {
+        return start(config, new io.vertx.core.VertxOptions());
+    }
+
+    /** @param vertxOptions e.g. a short {@code maxEventLoopExecuteTime} in tests, so a blocked event loop shows */
+    public static CorrelatorService start(CorrelatorConfig config, io.vertx.core.VertxOptions vertxOptions) {
         LOG.info("Starting misp-correlator {} with {}", Version.CORRELATOR, config.describe());
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = Vertx.vertx(vertxOptions);
         RuleManager rules;
         Database database;
         try {
@@ -135,13 +146,20 @@ public final class CorrelatorService implements AutoCloseable {
                 LOG.warn("First cluster heartbeat failed; singletons wait for the next: {}", e.getMessage());
             }
             PemKeyCertOptions tls = tls(config);
-            AccessControl access = accessControl(config);
+            Warnings warnings = new Warnings(metrics.registry(), java.time.Duration.ofMinutes(1));
+            AccessControl access = accessControl(config).withWarnings(warnings);
+            HttpLimits limits = new HttpLimits(config.get(CorrelatorConfig.HTTP_IDLE_TIMEOUT),
+                    config.get(CorrelatorConfig.HTTP_HEADER_TIMEOUT), config.get(CorrelatorConfig.HTTP_BODY_TIMEOUT),
+                    config.get(CorrelatorConfig.HTTP_MAX_CONNECTIONS), config.get(CorrelatorConfig.HTTP_BATCH_MAX_LINES),
+                    new Admission(config.get(CorrelatorConfig.HTTP_MAX_IN_FLIGHT), config.get(CorrelatorConfig.HTTP_MAX_BATCHES))
+                            .register(metrics.registry()), warnings);
             // one verticle per event loop: a request's whole path (parse, rules, events) runs on its event loop
             java.util.function.Supplier<HttpApi> newApi = () -> new HttpApi(config.get(CorrelatorConfig.HTTP_HOST),
                     config.get(CorrelatorConfig.HTTP_PORT),
                     config.get(CorrelatorConfig.HTTP_BODY_LIMIT), config.get(CorrelatorConfig.HTTP_BATCH_BODY_LIMIT),
                     correlator, rules, store)
                     .secured(access, tls)
+                    .withLimits(limits)
                     .withHits(audit.hitsApi())
                     .withObservations(audit.observationsApi(database.dataSource(), config.get(CorrelatorConfig.LOOKBACK_DAYS)))
                     .withMetrics(metrics)
@@ -150,12 +168,16 @@ public final class CorrelatorService implements AutoCloseable {
                     .withCoverage(recentAlerts);
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
-            List<String> httpDeployments = new ArrayList<>();
+            List<HttpApi> apis = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(api));
             try {
-                httpDeployments.add(vertx.deployVerticle(api).await(60, TimeUnit.SECONDS));
+                vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
                 if (instances > 1) {
-                    httpDeployments.add(vertx.deployVerticle(newApi::get, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
-                            .await(60, TimeUnit.SECONDS));
+                    vertx.deployVerticle(() -> {
+                        HttpApi more = newApi.get();
+                        apis.add(more);
+                        return more;
+                    }, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
+                            .await(60, TimeUnit.SECONDS);
                 }
             } catch (Exception e) {
                 throw new IllegalStateException("cannot listen on " + config.get(CorrelatorConfig.HTTP_HOST) + ":"
@@ -169,11 +191,13 @@ public final class CorrelatorService implements AutoCloseable {
             mirrors.forEach(MispMirror::start);
             CorrelatorService service = new CorrelatorService(vertx, database, jdbc, misp, rules, api);
             service.audit = audit;
-            service.httpDeployments = httpDeployments;
             service.lookBack = lookBack;
             if (lookBack != null) {
                 lookBack.start();
             }
+            service.apis = apis;
+            service.limits = limits;
+            service.shutdownTimeout = config.get(CorrelatorConfig.SHUTDOWN_TIMEOUT);
             service.metrics = metrics;
             service.sightings = sightings;
             service.cluster = cluster;
@@ -288,7 +312,7 @@ public final class CorrelatorService implements AutoCloseable {
         }
         java.util.Map<String, MispSettings> instances = new java.util.HashMap<>();
         // MispClient names its instance by URL: the attribute's instance finds its MISP again
-        configured.forEach(m -> instances.put(m.url(), m));
+        configured.forEach(m -> instances.put(m.name(), m));
         return new SightingReporter(vertx, instances, config.get(CorrelatorConfig.MISP_SIGHTINGS_SOURCE),
                 config.get(CorrelatorConfig.MISP_SIGHTINGS_INTERVAL), metrics.registry());
     }
@@ -360,19 +384,33 @@ public final class CorrelatorService implements AutoCloseable {
         return java.util.Optional.ofNullable(lookBack);
     }
 
+    /**
+     * Stops gracefully (SIGTERM): new requests are turned away (503, and the listeners close), the alerts in flight
+     * finish and are answered — at most {@code SHUTDOWN_TIMEOUT} — then everything stops. Bounded throughout, so the
+     * process exits within the unit's stop timeout.
+     */
     @Override
     public void close() {
-        // first the HTTP API: it takes no new request, and those in flight finish while MISP, the rules and the
-        // database still serve them (a stop by systemd waits up to TimeoutStopSec)
-        for (String id : httpDeployments) {
-            try {
-                vertx.undeploy(id).await(HttpApi.SHUTDOWN_GRACE_SECONDS + 5, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.warn("HTTP API did not stop cleanly: {}", e.getMessage());
+        if (limits != null) {
+            long t0 = System.nanoTime();
+            limits.admission().close();
+            if (tail != null) {
+                // no more lines are read; the chunk in flight finishes below
+                tail.close();
+            }
+            // the listeners stop taking connections; their shutdown would also wait for idle keep-alive
+            // connections, so it is not awaited: the admitted work is, below, and Vert.x closes the rest
+            apis.forEach(a -> a.shutdown(shutdownTimeout));
+            long left = Math.max(0, shutdownTimeout.toMillis() - (System.nanoTime() - t0) / 1_000_000);
+            if (!limits.admission().awaitIdle(left)) {
+                LOG.warn("Stopping with {} requests still in flight after {} ms (CORRELATOR_SHUTDOWN_TIMEOUT)",
+                        limits.admission().inFlight(), shutdownTimeout.toMillis());
+            } else {
+                LOG.info("Requests in flight drained in {} ms; stopping", (System.nanoTime() - t0) / 1_000_000);
             }
         }
         if (kafka != null) {
-            // then Kafka: what is in flight finishes and is committed while the store is still there
+            // then Kafka (the HTTP API drained above): what is in flight finishes and is committed while the store is still there
             kafka.close();
         }
         if (cluster != null) {
@@ -399,7 +437,7 @@ public final class CorrelatorService implements AutoCloseable {
             analysisd.close();
         }
         try {
-            vertx.close().await(30, TimeUnit.SECONDS);
+            vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("Vert.x did not stop cleanly: {}", e.getMessage());
         }

@@ -28,7 +28,7 @@ class CorpusIT {
     @Test
     void aRealAlertLogGoesThroughWithoutFailure() throws Exception {
         Path corpus = Fixtures.sharedData("wazuh/corpus/hidc2025-alerts.json");
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
         try {
             Correlator correlator = new Correlator(DefaultRules::get,
                     FeedSource.load(Path.of("config/demo-feed"), new MispSettings(null, null, true, Duration.ofSeconds(1), true, true)),

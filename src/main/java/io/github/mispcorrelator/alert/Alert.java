@@ -19,7 +19,15 @@ import java.util.regex.Pattern;
  */
 public final class Alert {
     /** Group names that carry a Sysmon event id: stock ruleset, raised-level default rules, SOCFortress. */
-    private static final Pattern SYSMON_GROUP = Pattern.compile("sysmon_eid(\\d+)_detections|sysmon_event_?(\\d+)");
+    private static final Pattern SYSMON_GROUP = Pattern.compile("sysmon_eid(\\d{1,9})_detections|sysmon_event_?(\\d{1,9})");
+    /** No Wazuh group name is near this long; longer ones are ignored, so DRL patterns never run over long text. */
+    static final int MAX_GROUP = 256;
+    /**
+     * Alert timestamps the service accepts: PostgreSQL's timestamptz and the rules' {@code ageDays} both break on
+     * years like +294277 or -4714; a Wazuh alert is never before 1970 nor centuries ahead.
+     */
+    public static final java.time.Instant EARLIEST = java.time.Instant.parse("1970-01-01T00:00:00Z");
+    public static final java.time.Instant LATEST = java.time.Instant.parse("2200-01-01T00:00:00Z");
 
     /** Wazuh writes {@code 2025-08-13T08:45:06.785+0000}: no colon in the offset. */
     public static final java.time.format.DateTimeFormatter WAZUH_TIME =
@@ -45,13 +53,13 @@ public final class Alert {
             node.forEach(g -> {
                 // real alerts carry strings like " WEF" and "\n      authentication_success"
                 String s = g.asText("").strip();
-                if (!s.isEmpty()) {
+                if (!s.isEmpty() && s.length() <= MAX_GROUP) {
                     out.add(s);
                 }
             });
         } else if (node.isTextual()) {
             for (String s : node.asText().split(",")) {
-                if (!s.isBlank()) {
+                if (!s.isBlank() && s.strip().length() <= MAX_GROUP) {
                     out.add(s.strip());
                 }
             }
@@ -128,19 +136,28 @@ public final class Alert {
         return ms.isPresent() ? java.util.OptionalLong.of(Math.floorDiv(ms.getAsLong(), 1000)) : ms;
     }
 
-    /** The alert's timestamp in epoch milliseconds ({@code 2025-08-13T08:45:06.785+0000}, or ISO-8601). */
+    /**
+     * The alert's timestamp in epoch milliseconds ({@code 2025-08-13T08:45:06.785+0000}, or ISO-8601), when it has
+     * a readable one between {@link #EARLIEST} and {@link #LATEST} ({@link AlertParser} refuses alerts outside).
+     */
     public java.util.OptionalLong getEpochMilli() {
+        return instant().filter(i -> !i.isBefore(EARLIEST) && i.isBefore(LATEST))
+                .map(i -> java.util.OptionalLong.of(i.toEpochMilli())).orElse(java.util.OptionalLong.empty());
+    }
+
+    /** The timestamp as written, parsed, whatever its year; empty when absent or unreadable. */
+    Optional<java.time.Instant> instant() {
         String t = getTimestamp().strip();
-        if (t.isEmpty()) {
-            return java.util.OptionalLong.empty();
+        if (t.isEmpty() || t.length() > 64) {
+            return Optional.empty();
         }
         try {
-            return java.util.OptionalLong.of(java.time.OffsetDateTime.parse(t, WAZUH_TIME).toInstant().toEpochMilli());
-        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.of(java.time.OffsetDateTime.parse(t, WAZUH_TIME).toInstant());
+        } catch (java.time.DateTimeException e) {
             try {
-                return java.util.OptionalLong.of(java.time.OffsetDateTime.parse(t).toInstant().toEpochMilli());
-            } catch (java.time.format.DateTimeParseException e2) {
-                return java.util.OptionalLong.empty();
+                return Optional.of(java.time.OffsetDateTime.parse(t).toInstant());
+            } catch (java.time.DateTimeException e2) {
+                return Optional.empty();
             }
         }
     }
@@ -365,8 +382,21 @@ public final class Alert {
         }
     }
 
+    /** The id as log lines show it: cut to {@value #LOGGED_ID} characters, an attacker may send megabytes. */
+    public String logId() {
+        return abbreviate(id, LOGGED_ID);
+    }
+
+    private static final int LOGGED_ID = 80;
+
+    /** {@code s} cut to {@code max} characters with an ellipsis and the full length: never a whole value in a log. */
+    public static String abbreviate(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max) + "…(" + s.length() + " chars)";
+    }
+
     @Override
     public String toString() {
-        return "Alert[" + id + ", rule " + getRuleId() + ", agent " + getAgentId() + "]";
+        return "Alert[" + logId() + ", rule " + abbreviate(getRuleId(), LOGGED_ID) + ", agent "
+                + abbreviate(getAgentId(), LOGGED_ID) + "]";
     }
 }

@@ -55,7 +55,14 @@ public final class AlertParser {
         // the digest is only the id of an alert that has none: not worth computing for every body
         JsonNode id = node.get("id");
         boolean hasId = id != null && id.isValueNode() && !id.asText().isBlank();
-        return new Alert((ObjectNode) node, hasId ? null : "sha256:" + digest(body));
+        Alert alert = new Alert((ObjectNode) node, hasId ? null : "sha256:" + digest(body));
+        alert.instant().ifPresent(t -> {
+            if (t.isBefore(Alert.EARLIEST) || !t.isBefore(Alert.LATEST)) {
+                throw new InvalidAlertException("timestamp: " + Alert.abbreviate(alert.getTimestamp(), 40)
+                        + " is outside " + Alert.EARLIEST + " .. " + Alert.LATEST);
+            }
+        });
+        return alert;
     }
 
     private static String kind(JsonNode node) {

@@ -186,30 +186,43 @@ public final class HitQuery {
      * included.
      */
     static Instant time(String name, String raw, boolean endOfDay) {
+        Instant t = parseTime(name, raw, endOfDay);
+        // the window alerts are accepted in (Alert.EARLIEST..LATEST): beyond, PostgreSQL and the stats' arithmetic fail
+        if (t != null && (t.isBefore(Alert.EARLIEST) || t.isAfter(Alert.LATEST))) {
+            throw new BadParameterException(name, "must be between " + Alert.EARLIEST + " and " + Alert.LATEST);
+        }
+        return t;
+    }
+
+    private static Instant parseTime(String name, String raw, boolean endOfDay) {
         if (raw == null || raw.isBlank()) {
             return null;
+        }
+        if (raw.length() > 64) {
+            throw new BadParameterException(name, "expected an ISO-8601 time such as 2025-08-13T08:45:06Z or a date "
+                    + "such as 2025-08-13 (UTC)");
         }
         // an unencoded '+' of an offset arrives as a space
         String v = raw.strip().replace(' ', '+');
         try {
             return OffsetDateTime.parse(v).toInstant();
-        } catch (DateTimeParseException ignored) {
+        } catch (java.time.DateTimeException ignored) {
             // next form
         }
         try {
             return OffsetDateTime.parse(v, Alert.WAZUH_TIME).toInstant();
-        } catch (DateTimeParseException ignored) {
+        } catch (java.time.DateTimeException ignored) {
             // next form
         }
         try {
             return LocalDateTime.parse(v).toInstant(ZoneOffset.UTC);
-        } catch (DateTimeParseException ignored) {
+        } catch (java.time.DateTimeException ignored) {
             // next form
         }
         try {
             LocalDate day = LocalDate.parse(v);
             return (endOfDay ? day.plusDays(1) : day).atStartOfDay().toInstant(ZoneOffset.UTC);
-        } catch (DateTimeParseException e) {
+        } catch (java.time.DateTimeException e) {
             throw new BadParameterException(name, "expected an ISO-8601 time such as 2025-08-13T08:45:06Z or a date "
                     + "such as 2025-08-13 (UTC)");
         }

@@ -35,6 +35,23 @@ public final class CorrelatorConfig {
             "Largest request body accepted; larger bodies get 413.");
     public static final ConfigKey<Long> HTTP_BATCH_BODY_LIMIT = new ConfigKey<>("HTTP_BATCH_BODY_LIMIT", "16m", Parsers.BYTES,
             "Largest body of POST /v1/alerts/batch; larger bodies get 413.");
+    // ---- overload and slow clients (see README, When the service is full) ----
+    public static final ConfigKey<Integer> HTTP_BATCH_MAX_LINES = new ConfigKey<>("HTTP_BATCH_MAX_LINES", "20000",
+            Parsers.intBetween(1, 1_000_000), "Most alerts in one POST /v1/alerts/batch; a longer batch gets 413.");
+    public static final ConfigKey<Integer> HTTP_MAX_IN_FLIGHT = new ConfigKey<>("HTTP_MAX_IN_FLIGHT", "128",
+            Parsers.intBetween(1, 100_000), "Single alerts (POST /v1/alerts) in flight at once; beyond, 503 with Retry-After.");
+    public static final ConfigKey<Integer> HTTP_MAX_BATCHES = new ConfigKey<>("HTTP_MAX_BATCHES", "4",
+            Parsers.intBetween(1, 1000), "Batches (POST /v1/alerts/batch) in flight at once; beyond, 503 with Retry-After.");
+    public static final ConfigKey<Integer> HTTP_MAX_CONNECTIONS = new ConfigKey<>("HTTP_MAX_CONNECTIONS", "512",
+            Parsers.intBetween(1, 1_000_000), "Open HTTP connections; beyond, new ones are closed (keep it below the file descriptor limit).");
+    public static final ConfigKey<Duration> HTTP_IDLE_TIMEOUT = new ConfigKey<>("HTTP_IDLE_TIMEOUT", "60s",
+            Parsers.DURATION_PARSER, "A connection with no traffic for this long is closed.");
+    public static final ConfigKey<Duration> HTTP_HEADER_TIMEOUT = new ConfigKey<>("HTTP_HEADER_TIMEOUT", "10s",
+            Parsers.DURATION_PARSER, "A request's headers must arrive within this time (of the connection, or of the previous answer).");
+    public static final ConfigKey<Duration> HTTP_BODY_TIMEOUT = new ConfigKey<>("HTTP_BODY_TIMEOUT", "60s",
+            Parsers.DURATION_PARSER, "A request's body must arrive within this time of its headers; else 408.");
+    public static final ConfigKey<Duration> SHUTDOWN_TIMEOUT = new ConfigKey<>("SHUTDOWN_TIMEOUT", "20s",
+            Parsers.DURATION_PARSER, "On SIGTERM, how long alerts in flight may take to finish before the service stops anyway.");
     public static final ConfigKey<String> MISP_URL = new ConfigKey<>("MISP_URL", null, Parsers.HTTP_URLS,
             "Base URL of the MISP server; several, comma-separated, are all asked. Unset: FEED_DIR is used instead.");
     public static final ConfigKey<String> MISP_KEY = new ConfigKey<>("MISP_KEY", null, Parsers.TEXT,
@@ -205,7 +222,9 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Integer> LOOKBACK_BUFFER_MAX = new ConfigKey<>("LOOKBACK_BUFFER_MAX", "50000",
             Parsers.intBetween(100, 10_000_000), "Observations aggregated in memory before an early write; beyond twice as many (a slow database) new ones are dropped.");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT, MISP_URL, MISP_KEY,
+    public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT,
+            HTTP_BATCH_MAX_LINES, HTTP_MAX_IN_FLIGHT, HTTP_MAX_BATCHES, HTTP_MAX_CONNECTIONS, HTTP_IDLE_TIMEOUT,
+            HTTP_HEADER_TIMEOUT, HTTP_BODY_TIMEOUT, SHUTDOWN_TIMEOUT, MISP_URL, MISP_KEY,
             MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_MATCH_PARENT_DOMAINS, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
             MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,

@@ -60,12 +60,19 @@ public final class AccessControl implements Handler<RoutingContext> {
     }
 
     private final List<Grant> grants;
+    private Warnings warnings = new Warnings(null, java.time.Duration.ofMinutes(1));
 
     private AccessControl(List<Grant> grants) {
         this.grants = List.copyOf(grants);
     }
 
     /** @param tokens the digests configured for each role (a role may have none, or several during a rotation) */
+    /** Unknown tokens are warned about through {@code warnings}: counted, and logged at most once a minute. */
+    public AccessControl withWarnings(Warnings warnings) {
+        this.warnings = warnings;
+        return this;
+    }
+
     public static AccessControl of(Map<Role, List<TokenDigest>> tokens) {
         List<Grant> grants = new ArrayList<>();
         tokens.forEach((role, digests) -> {
@@ -230,7 +237,8 @@ public final class AccessControl implements Handler<RoutingContext> {
         }
         Set<Role> roles = rolesOf(token);
         if (roles.isEmpty()) {
-            LOG.warn("Unknown API token from {} for {} {}", ctx.request().remoteAddress(), method, path);
+            warnings.warn(LOG, "unknown_token", "Unknown API token from {} for {} {}", ctx.request().remoteAddress(),
+                    method, path);
             challenge(ctx, "unknown API token");
             return;
         }

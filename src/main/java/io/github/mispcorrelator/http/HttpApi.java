@@ -50,6 +50,9 @@ public final class HttpApi extends VerticleBase {
     private Metrics metrics;
     private java.util.function.Supplier<JsonObject> mispStatus;
     private io.github.mispcorrelator.coverage.RecentAlerts recentAlerts;
+    private HttpLimits limits = HttpLimits.defaults();
+    /** Connections of this verticle waiting for a request's headers, with the timer that closes them. */
+    private final java.util.Map<io.vertx.core.http.HttpConnection, Long> awaitingHeaders = new java.util.HashMap<>();
 
     public HttpApi(String host, int port, long bodyLimit, long batchBodyLimit, Correlator correlator, RuleManager rules,
                    HitStore store) {
@@ -119,6 +122,12 @@ public final class HttpApi extends VerticleBase {
         return this;
     }
 
+    /** Timeouts, connection cap and admission control (shared by every verticle); call before deploying. */
+    public HttpApi withLimits(HttpLimits limits) {
+        this.limits = limits;
+        return this;
+    }
+
     /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
     /** {@code GET /v1/coverage}: the blind-spot report over the alerts {@code recent} holds. */
     public HttpApi withCoverage(io.github.mispcorrelator.coverage.RecentAlerts recent) {
@@ -134,27 +143,55 @@ public final class HttpApi extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        // first of all: the request's headers are in (its header timer stops), its body has a deadline
+        router.route().handler(this::deadlines);
         if (access != null) {
             // first: nothing, not even a body, is read for a caller without the role
             router.route().handler(access);
         }
         // its own route: Vert.x Web wants body handlers first on a route
         router.post().pathRegex("/v1/(alerts(/batch)?|rules/test)").handler(HttpApi::jsonBody);
+        Admission admission = limits.admission();
+        // admitted before the body is read: a full service holds no more bodies
+        // (routes of their own: Vert.x Web wants a body handler first on its route)
+        router.post("/v1/alerts").handler(ctx -> admit(ctx, admission.tryAlert(), admission::releaseAlert,
+                "HTTP_MAX_IN_FLIGHT", "HTTP_BODY_LIMIT"));
         router.post("/v1/alerts")
                 .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
                 .handler(this::alert);
-        BatchIngest batch = new BatchIngest(correlator);
+        BatchIngest batch = new BatchIngest(correlator, limits.maxBatchLines());
+        router.post("/v1/alerts/batch").handler(ctx -> admit(ctx, admission.tryBatch(), admission::releaseBatch,
+                "HTTP_MAX_BATCHES", "HTTP_BATCH_BODY_LIMIT"));
         router.post("/v1/alerts/batch")
                 .handler(BodyHandler.create(false).setBodyLimit(batchBodyLimit))
-                .handler(ctx -> batch.process(ctx.body().buffer() == null ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer())
+                .handler(ctx -> body(ctx, batchBodyLimit, "HTTP_BATCH_BODY_LIMIT", buffer -> {
+                    Permit permit = ctx.get(Permit.KEY);
+                    permit.working();
+                    // splitting megabytes into lines is work for a worker, not the event loop
+                    vertx.executeBlocking(() -> batch.split(buffer), false)
+                        .transform(ar -> ar.succeeded() ? batch.process(ar.result())
+                                : ar.cause() instanceof BatchIngest.Refused r ? Future.succeededFuture(BatchIngest.refusedAnswer(r))
+                                : Future.<JsonObject>failedFuture(ar.cause()))
                         .onSuccess(result -> {
                             int status = (Integer) result.remove("status");
                             if (status == 503) {
                                 ctx.response().putHeader("Retry-After", "5");
                             }
-                            Responses.json(ctx, status, result);
+                            if (status == 400 || status == 413) {
+                                limits.warnings().warn(LOG, "bad_batch", "Batch from {} refused ({}): {}",
+                                        ctx.request().remoteAddress(), status, result.getString("error"));
+                            }
+                            // thousands of results encode for long: on a worker, not the event loop
+                            vertx.executeBlocking(result::toBuffer, false)
+                                    .onSuccess(encoded -> Responses.json(ctx, status, encoded))
+                                    .onFailure(ctx::fail)
+                                    .onComplete(ar -> permit.done());
                         })
-                        .onFailure(ctx::fail));
+                        .onFailure(e -> {
+                            permit.done();
+                            ctx.fail(e);
+                        });
+                }));
         router.get("/v1/rules").handler(ctx -> Responses.json(ctx, 200, rules.status()));
         router.get("/v1/coverage").handler(this::coverage);
         router.post("/v1/rules/reload").handler(ctx -> rules.reload("api").onSuccess(outcome ->
@@ -192,12 +229,18 @@ public final class HttpApi extends VerticleBase {
                 + " " + ctx.request().path()));
         router.errorHandler(405, ctx -> Responses.error(ctx, 405, "method " + ctx.request().method()
                 + " not allowed on " + ctx.request().path()));
-        // shippers may gzip their batches (Content-Encoding: gzip)
-        HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true).setDecompressionSupported(true);
+        // shippers may gzip their batches (Content-Encoding: gzip): decoded by RequestBodies, not by the server
+        HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true).setDecompressionSupported(false)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()))
+                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+                // no HTTP/2 prior-knowledge sniffing: it delays the connection handler (cap, header deadline) until the
+                // client's first bytes, which a silent connection never sends
+                .setHttp2ClearTextEnabled(false);
         if (tls != null) {
             options.setSsl(true).setKeyCertOptions(tls);
         }
         return vertx.createHttpServer(options)
+                .connectionHandler(this::connected)
                 .requestHandler(router)
                 .listen(port, host)
                 .onSuccess(s -> {
@@ -205,18 +248,6 @@ public final class HttpApi extends VerticleBase {
                     LOG.info("HTTP API listening on {}://{}:{}{}", tls != null ? "https" : "http", host, s.actualPort(),
                             access != null && access.enabled() ? "" : " (no API tokens: open to this host only)");
                 });
-    }
-
-    /** How long a stop waits for requests in flight (systemd's TimeoutStopSec=90s leaves room for it). */
-    public static final long SHUTDOWN_GRACE_SECONDS = 20;
-
-    /**
-     * On stop (SIGTERM: Vert.x undeploys this verticle), no new connection is accepted and the requests in flight
-     * finish — an alert being looked up is answered and its hits stored — for up to {@link #SHUTDOWN_GRACE_SECONDS}.
-     */
-    @Override
-    public Future<?> stop() {
-        return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
     }
 
     /**
@@ -238,35 +269,198 @@ public final class HttpApi extends VerticleBase {
     }
 
     private void alert(RoutingContext ctx) {
+        body(ctx, bodyLimit, "HTTP_BODY_LIMIT", buffer -> alert(ctx, buffer));
+    }
+
+    private void alert(RoutingContext ctx, io.vertx.core.buffer.Buffer body) {
         Alert alert;
         try {
-            alert = AlertParser.parse(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+            alert = AlertParser.parse(body.getBytes());
         } catch (InvalidAlertException e) {
+            limits.warnings().warn(LOG, "bad_alert", "Alert from {} refused (400): {}", ctx.request().remoteAddress(),
+                    Alert.abbreviate(e.getMessage(), 200));
             Responses.error(ctx, 400, e.getMessage());
             return;
         }
+        Permit permit = ctx.get(Permit.KEY);
+        permit.working();
+        // the slot is given back once the answer is written (a draining shutdown waits for it)
         correlator.process(alert)
                 .onSuccess(c -> Responses.json(ctx, 200, c.toJson()))
                 .onFailure(e -> {
                     if (e instanceof StoreUnavailableException) {
-                        LOG.atWarn().addKeyValue("alert_id", alert.getId()).log("Alert {} not stored, answered 503: {}", alert.getId(), e.getMessage());
+                        limits.warnings().warn(LOG, "store_unavailable", "Alert {} not stored, answered 503: {}",
+                                alert.logId(), e.getMessage());
                         ctx.response().putHeader("Retry-After", "5");
                         Responses.error(ctx, 503, "hit store unavailable; nothing was stored, send the alert again");
-                    } else if (e instanceof RuleExecutionException) {
-                        LOG.atError().addKeyValue("alert_id", alert.getId()).log("Alert {}: {}", alert.getId(), e.getMessage());
-                        Responses.error(ctx, 500, e.getMessage());
                     } else {
-                        LOG.atError().addKeyValue("alert_id", alert.getId()).setCause(e).log("Alert {} failed", alert.getId());
+                        LOG.atError().addKeyValue("alert_id", alert.logId()).setCause(e).log("Alert {} failed", alert.logId());
                         Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
                     }
-                });
+                })
+                .onComplete(ar -> permit.done());
+    }
+
+    // ---- limits: admission, body decoding, deadlines, connections -------------------------------------------------
+
+    /** An admitted ingest request's slot: given back once its work is done, or with its answer if it never started. */
+    private static final class Permit {
+        static final String KEY = "admission.permit";
+        private final Runnable release;
+        private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile boolean working;
+
+        Permit(Runnable release) {
+            this.release = release;
+        }
+
+        /** The alerts are being processed: the slot is held until {@link #done}, even if the caller goes away. */
+        void working() {
+            working = true;
+        }
+
+        void answered() {
+            if (!working) {
+                done();
+            }
+        }
+
+        void done() {
+            if (released.compareAndSet(false, true)) {
+                release.run();
+            }
+        }
+    }
+
+    /** @param limitKey the key of the route's body limit, which a 413 names */
+    private void admit(RoutingContext ctx, boolean admitted, Runnable release, String key, String limitKey) {
+        ctx.put(Responses.LIMIT_KEY, limitKey);
+        if (!admitted) {
+            limits.warnings().warn(LOG, "shed", "Service full ({} reached): {} {} answered 503", key,
+                    ctx.request().method(), ctx.request().path());
+            // the body is not read: the connection cannot be reused
+            ctx.response().putHeader("Retry-After", "1").putHeader("Connection", "close");
+            Responses.error(ctx, 503, "the service is full (CORRELATOR_" + key + "); nothing was read, send again later");
+            return;
+        }
+        Permit permit = new Permit(release);
+        ctx.put(Permit.KEY, permit);
+        ctx.addEndHandler(v -> permit.answered());
+        ctx.next();
+    }
+
+    /** Hands the decoded body to {@code then}, or answers why it cannot be read (400, 413, 415). */
+    private void body(RoutingContext ctx, long limit, String key, java.util.function.Consumer<io.vertx.core.buffer.Buffer> then) {
+        RequestBodies.decoded(vertx, ctx, limit, key).onComplete(ar -> {
+            if (ar.succeeded()) {
+                then.accept(ar.result());
+            } else if (ar.cause() instanceof RequestBodies.Refused r) {
+                limits.warnings().warn(LOG, "bad_body", "Request {} {} from {} refused ({}): {}", ctx.request().method(),
+                        ctx.request().path(), ctx.request().remoteAddress(), r.status, r.getMessage());
+                Responses.error(ctx, r.status, r.getMessage());
+            } else {
+                ctx.fail(ar.cause());
+            }
+        });
+    }
+
+    /** A new connection: counted against the cap, and given {@code HTTP_HEADER_TIMEOUT} to send its first request. */
+    private void connected(io.vertx.core.http.HttpConnection conn) {
+        int open = limits.connections().incrementAndGet();
+        conn.closeHandler(v -> {
+            limits.connections().decrementAndGet();
+            Long timer = awaitingHeaders.remove(conn);
+            if (timer != null) {
+                vertx.cancelTimer(timer);
+            }
+        });
+        if (open > limits.maxConnections()) {
+            limits.warnings().warn(LOG, "connection_cap", "{} connections open, the cap set by CORRELATOR_HTTP_MAX_CONNECTIONS:"
+                    + " closing new connections (this one from {})", limits.maxConnections(), conn.remoteAddress());
+            hardClose(conn);
+            return;
+        }
+        awaitHeaders(conn, false);
+    }
+
+    /**
+     * Closes the socket now: {@code HttpConnection.close()} is a graceful shutdown that waits for the request being
+     * received, which is what a client trickling its headers never finishes.
+     */
+    private static void hardClose(io.vertx.core.http.HttpConnection conn) {
+        if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
+            base.channel().close();
+        } else {
+            conn.close();
+        }
+    }
+
+    /**
+     * @param afterAnswer a keep-alive connection waiting for its next request: it may idle up to
+     *                    {@code HTTP_IDLE_TIMEOUT} (shippers keep connections for reuse), and its next headers are due
+     *                    by then, however they trickle in
+     */
+    private void awaitHeaders(io.vertx.core.http.HttpConnection conn, boolean afterAnswer) {
+        long ms = afterAnswer ? Math.max(limits.headerTimeout().toMillis(), limits.idleTimeout().toMillis())
+                : limits.headerTimeout().toMillis();
+        long timer = vertx.setTimer(Math.max(1, ms), t -> {
+            if (awaitingHeaders.remove(conn) != null) {
+                limits.warnings().warn(LOG, "header_timeout", "No request headers from {} within {} ms"
+                        + " (CORRELATOR_HTTP_HEADER_TIMEOUT): connection closed", conn.remoteAddress(),
+                        ms);
+                hardClose(conn);
+            }
+        });
+        Long previous = awaitingHeaders.put(conn, timer);
+        if (previous != null) {
+            vertx.cancelTimer(previous);
+        }
+    }
+
+    /** The headers are in; the body gets {@code HTTP_BODY_TIMEOUT}, and after the answer the next request's headers. */
+    private void deadlines(RoutingContext ctx) {
+        io.vertx.core.http.HttpConnection conn = ctx.request().connection();
+        Long headerTimer = awaitingHeaders.remove(conn);
+        if (headerTimer != null) {
+            vertx.cancelTimer(headerTimer);
+        }
+        long bodyTimer = ctx.request().isEnded() ? -1 : vertx.setTimer(Math.max(1, limits.bodyTimeout().toMillis()), t -> {
+            if (!ctx.request().isEnded() && !ctx.response().ended() && !ctx.response().closed()) {
+                limits.warnings().warn(LOG, "body_timeout", "Body of {} {} from {} not received within {} ms"
+                        + " (CORRELATOR_HTTP_BODY_TIMEOUT): answered 408", ctx.request().method(), ctx.request().path(),
+                        ctx.request().remoteAddress(), limits.bodyTimeout().toMillis());
+                ctx.response().putHeader("Connection", "close");
+                Responses.error(ctx, 408, "request body not received within " + limits.bodyTimeout().toMillis()
+                        + " ms (CORRELATOR_HTTP_BODY_TIMEOUT)");
+            }
+        });
+        ctx.addEndHandler(v -> {
+            if (bodyTimer >= 0) {
+                vertx.cancelTimer(bodyTimer);
+            }
+            if (!ctx.response().closed()) {
+                // keep-alive: the next request's headers have a deadline too
+                awaitHeaders(conn, true);
+            }
+        });
+        ctx.next();
+    }
+
+    /** Stops accepting connections and lets the requests in flight finish (at most {@code drain}). */
+    public Future<Void> shutdown(java.time.Duration drain) {
+        return server == null ? Future.succeededFuture()
+                : server.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** Rules and lookup on one alert, nothing stored and nothing sent: for detection engineers. */
     private void testRules(RoutingContext ctx) {
+        body(ctx, bodyLimit, "HTTP_BODY_LIMIT", buffer -> testRules(ctx, buffer));
+    }
+
+    private void testRules(RoutingContext ctx, io.vertx.core.buffer.Buffer body) {
         RuleTestCase testCase;
         try {
-            testCase = RuleTestCase.fromRequest(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+            testCase = RuleTestCase.fromRequest(body.getBytes());
         } catch (InvalidAlertException e) {
             Responses.error(ctx, 400, e.getMessage());
             return;
@@ -281,12 +475,18 @@ public final class HttpApi extends VerticleBase {
         RuleSet ruleSet = rules.get();
         store.ping().otherwise(false).onComplete(ar -> {
             boolean storeUp = ar.result();
-            boolean up = ruleSet != null && storeUp && correlator.misp().ready();
+            // ready = alerts are accepted: MISP's state is not part of it (alerts are still taken and queued for a
+            // re-check while it is down; a balancer must not drop every instance at once), see /v1/misp/status
+            boolean shedding = limits.admission().shedding();
+            boolean up = ruleSet != null && storeUp && !shedding;
+            if (!up) {
+                ctx.response().putHeader("Retry-After", "5");
+            }
             Responses.json(ctx, up ? 200 : 503, new JsonObject()
                     .put("status", up ? "UP" : "DOWN")
                     .put("rules", ruleSet == null ? null : ruleSet.version())
                     .put("store", storeUp ? "UP" : "DOWN")
-                    .put("misp", correlator.misp().name()));
+                    .put("admission", shedding ? "FULL" : "OPEN"));
         });
     }
 }

@@ -9,6 +9,9 @@ import org.slf4j.LoggerFactory;
 public final class Responses {
     private static final Logger LOG = LoggerFactory.getLogger(Responses.class);
 
+    /** The routing-context key under which a route names the configuration key of its body limit. */
+    static final String LIMIT_KEY = "body.limit.key";
+
     private Responses() {
     }
 
@@ -23,6 +26,18 @@ public final class Responses {
                 .end(body.encode());
     }
 
+    /** A JSON answer already encoded (a large one is encoded off the event loop). */
+    public static void json(RoutingContext ctx, int status, io.vertx.core.buffer.Buffer encoded) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", "no-store")
+                .end(encoded);
+    }
+
     public static void error(RoutingContext ctx, int status, String message) {
         json(ctx, status, new JsonObject().put("error", message));
     }
@@ -31,7 +46,8 @@ public final class Responses {
     static void failure(RoutingContext ctx) {
         int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
         String message = switch (status) {
-            case 413 -> "request body too large (limit set by CORRELATOR_HTTP_BODY_LIMIT)";
+            case 413 -> "request body too large (limit set by CORRELATOR_"
+                    + java.util.Objects.requireNonNullElse(ctx.<String>get(LIMIT_KEY), "HTTP_BODY_LIMIT") + ")";
             case 400 -> "bad request" + (ctx.failure() != null ? ": " + ctx.failure().getMessage() : "");
             default -> status >= 500 ? "internal error" : "request failed";
         };

@@ -20,7 +20,8 @@ public final class Normaliser {
     private static final Pattern DOMAIN_LABEL = Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?");
     private static final Pattern ADDRESS_PORT =
             Pattern.compile("(\\d{1,3}(?:\\.\\d{1,3}){3}):\\d{1,5}|\\[([0-9A-Fa-f:.]+)\\]:\\d{1,5}");
-    private static final Pattern URL = Pattern.compile("(?i)(https?|ftp)://[^\\s/?#]+[^\\s]*");
+    /** One host character, then anything but white space: linear (the former {@code [^\\s/?#]+[^\\s]*} backtracked). */
+    private static final Pattern URL = Pattern.compile("(?i)(https?|ftp)://[^\\s/?#][^\\s]*");
 
     private Normaliser() {
     }
@@ -59,6 +60,10 @@ public final class Normaliser {
     }
 
     private static Optional<String> domain(String v) {
+        if (v.length() > 1024) {
+            // longer than any name IDN could bring under 253 characters: not worth converting
+            return Optional.empty();
+        }
         String d = v.toLowerCase(Locale.ROOT);
         if (d.endsWith(".")) {
             d = d.substring(0, d.length() - 1);

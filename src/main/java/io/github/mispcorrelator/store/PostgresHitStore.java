@@ -55,17 +55,17 @@ public final class PostgresHitStore implements HitStore {
                 for (Hit h : hits) {
                     MispAttribute a = h.attribute();
                     int i = 0;
-                    ps.setString(++i, clean(alert.getId()));
-                    ps.setString(++i, clean(alert.getManager()));
-                    ps.setString(++i, clean(alert.getAgentId()));
-                    ps.setString(++i, clean(alert.getAgentName()));
-                    ps.setString(++i, clean(alert.getRuleId()));
+                    ps.setString(++i, key(alert.getId()));
+                    ps.setString(++i, key(alert.getManager()));
+                    ps.setString(++i, key(alert.getAgentId()));
+                    ps.setString(++i, key(alert.getAgentName()));
+                    ps.setString(++i, key(alert.getRuleId()));
                     ps.setTimestamp(++i, alertTime);
                     ps.setString(++i, h.getType());
-                    ps.setString(++i, h.getValue());
-                    ps.setString(++i, clean(h.getField()));
-                    ps.setString(++i, clean(h.indicator().rule()));
-                    ps.setString(++i, clean(h.indicator().ruleId()));
+                    ps.setString(++i, bounded(h.getValue(), MAX_VALUE_BYTES));
+                    ps.setString(++i, key(h.getField()));
+                    ps.setString(++i, key(h.indicator().rule()));
+                    ps.setString(++i, key(h.indicator().ruleId()));
                     ps.setString(++i, clean(a.eventId()));
                     ps.setString(++i, clean(a.eventUuid()));
                     ps.setString(++i, clean(a.eventInfo()));
@@ -131,9 +131,12 @@ public final class PostgresHitStore implements HitStore {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         if (e instanceof SQLTransientException || state.startsWith("08") || state.startsWith("57P")
                 || state.startsWith("53")) {
-            return new StoreUnavailableException("hit store unavailable: " + e.getMessage(), e);
+            return new StoreUnavailableException("hit store unavailable: "
+                    + io.github.mispcorrelator.alert.Alert.abbreviate(String.valueOf(e.getMessage()), 300), e);
         }
-        return new IllegalStateException("hit store error (SQLState " + state + "): " + e.getMessage(), e);
+        // the server's message may quote a whole value (a row too large for an index): never more than a line
+        return new IllegalStateException("hit store error (SQLState " + state + "): "
+                + io.github.mispcorrelator.alert.Alert.abbreviate(String.valueOf(e.getMessage()), 300));
     }
 
     private static void rollbackQuietly(Connection c) {
@@ -147,6 +150,52 @@ public final class PostgresHitStore implements HitStore {
     static Timestamp alertTimestamp(Alert alert) {
         var t = alert.getEpochMilli();
         return t.isPresent() ? new Timestamp(t.getAsLong()) : null;
+    }
+
+    /**
+     * Identifiers taken from the alert (id, manager, agent, rule) are columns of b-tree indexes, whose entries
+     * PostgreSQL caps at 2,704 bytes: a longer one failed the insert and lost the alert's hits. Longer values are
+     * stored as their first bytes, {@code "~"} and a digest of the whole: still unique, still searchable by prefix.
+     */
+    static final int MAX_KEY_BYTES = 256;
+    /** The indicator value shares the unique index with the keys above; MISP values are rarely this long. */
+    static final int MAX_VALUE_BYTES = 1024;
+
+    /** An alert identifier in the form the indexes accept: {@link #clean}ed and {@link #bounded} to 256 bytes. */
+    public static String key(String s) {
+        return bounded(s, MAX_KEY_BYTES);
+    }
+
+    static String bounded(String s, int maxBytes) {
+        String c = clean(s);
+        // a char is at most 3 UTF-8 bytes (surrogate pairs 4 for 2 chars): short strings need no encoding
+        if (c.length() * 3 <= maxBytes) {
+            return c;
+        }
+        byte[] utf8 = c.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (utf8.length <= maxBytes) {
+            return c;
+        }
+        String digest;
+        try {
+            digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(utf8), 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        int keep = maxBytes - digest.length() - 1;
+        StringBuilder prefix = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < c.length(); ) {
+            int cp = c.codePointAt(i);
+            int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (bytes + n > keep) {
+                break;
+            }
+            prefix.appendCodePoint(cp);
+            bytes += n;
+            i += Character.charCount(cp);
+        }
+        return prefix.append('~').append(digest).toString();
     }
 
     /** PostgreSQL text and jsonb refuse NUL characters, which an alert may carry; nothing else is changed. */

@@ -73,8 +73,8 @@ public final class RecheckQueue {
     public Future<Void> add(Alert alert, String reason) {
         return jdbc.executeBlocking(() -> {
             try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ENQUEUE)) {
-                ps.setString(1, PostgresHitStore.clean(alert.getManager()));
-                ps.setString(2, PostgresHitStore.clean(alert.getId()));
+                ps.setString(1, PostgresHitStore.key(alert.getManager()));
+                ps.setString(2, PostgresHitStore.key(alert.getId()));
                 ps.setString(3, PostgresHitStore.alertJson(alert.json()));
                 ps.setString(4, PostgresHitStore.clean(reason));
                 ps.executeUpdate();
@@ -116,8 +116,8 @@ public final class RecheckQueue {
     public Future<Void> remove(Alert alert) {
         return jdbc.executeBlocking(() -> {
             try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(REMOVE)) {
-                ps.setString(1, PostgresHitStore.clean(alert.getManager()));
-                ps.setString(2, PostgresHitStore.clean(alert.getId()));
+                ps.setString(1, PostgresHitStore.key(alert.getManager()));
+                ps.setString(2, PostgresHitStore.key(alert.getId()));
                 ps.setString(3, instance);
                 ps.executeUpdate();
                 return null;

@@ -61,6 +61,20 @@ public final class WazuhEvents {
                 .put("correlator", context(alert, indicator, ruleset));
     }
 
+    /** A rule failed on this alert (a bug in the DRL, not in the alert): its values went unchecked. */
+    public static JsonObject ruleError(Alert alert, String error, String ruleset) {
+        JsonObject misp = new JsonObject()
+                .put("error", "the rules failed on this alert, its values were not checked: " + error)
+                .put("source", new JsonObject().put("description", alert.getRuleDescription()));
+        JsonObject correlator = new JsonObject()
+                .put("alert_id", alert.getId())
+                .put("manager", alert.getManager())
+                .put("rule_id", alert.getRuleId())
+                .put("agent_id", alert.getAgentId())
+                .put("ruleset", ruleset);
+        return new JsonObject().put("integration", "misp").put("misp", misp).put("correlator", correlator);
+    }
+
     private static JsonObject context(Alert alert, Indicator indicator, String ruleset) {
         return new JsonObject()
                 .put("alert_id", alert.getId())

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.http;
 
+import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.support.FakeMisp;
 import io.github.mispcorrelator.support.ServiceUnderTest;
 import io.github.mispcorrelator.support.TestDatabase;
@@ -66,7 +67,7 @@ class GracefulStopIT {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(new JsonObject(response.body()).getJsonArray("hits")).isNotEmpty();
             // the stop waited for the answer, not for the grace period: an idle keep-alive connection holds nothing up
-            assertThat(closeMs).as("close took %d ms", closeMs).isLessThan(HttpApi.SHUTDOWN_GRACE_SECONDS * 1000 / 2);
+            assertThat(closeMs).as("close took %d ms", closeMs).isLessThan(java.time.Duration.parse("PT" + CorrelatorConfig.SHUTDOWN_TIMEOUT.defaultValue().toUpperCase()).toMillis() / 2);
         }
     }
 }

@@ -62,7 +62,9 @@ class MispRecoveryIT {
             // the breaker opened after two failures: the last alerts did not wait for MISP at all
             assertThat(misp.searches()).hasSizeLessThanOrEqualTo(3);
             assertThat(count(app, "SELECT count(*) FROM recheck_queue")).isEqualTo(4);
-            assertThat(app.get("/health/ready").status()).isEqualTo(503);
+            // alerts are still accepted (and queued for a re-check): ready; MISP's state is in the status and metrics
+            assertThat(app.get("/health/ready").status()).isEqualTo(200);
+            assertThat(app.get("/metrics").body()).containsPattern("misp_breaker_open\\{[^}]*\\} 1\\.0");
 
             List<JsonObject> known = new ArrayList<>();
             for (int n = 1; n <= 4; n++) {

@@ -31,7 +31,7 @@ class LookupServiceIT {
     @BeforeEach
     void start() {
         misp = new FakeMisp();
-        vertx = Vertx.vertx();
+        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
     }
 
     @AfterEach

@@ -33,7 +33,7 @@ class MispClientIT {
     @BeforeAll
     static void startServers() {
         misp = new FakeMisp();
-        vertx = Vertx.vertx();
+        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
     }
 
     @AfterAll

@@ -46,7 +46,7 @@ class MispMirrorIT {
     void start() {
         misp = new FakeMisp();
         data = new PagedMisp().serve(misp);
-        vertx = Vertx.vertx();
+        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
         jdbc = vertx.createSharedWorkerExecutor("test-jdbc", 2);
         store = new MirrorStore(TestDatabase.dataSource(), jdbc);
         try {

@@ -44,7 +44,7 @@ class RuleManagerIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        vertx = Vertx.vertx();
+        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
         dir = Fixtures.workDir("drl");
         Files.writeString(dir.resolve("hashes.drl"), HASH_RULE.formatted("hashes v1"));
         rules = new RuleManager(dir, vertx);

@@ -33,7 +33,7 @@ class PostgresHitStoreIT {
 
     @BeforeAll
     static void start() {
-        vertx = Vertx.vertx();
+        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
         jdbc = vertx.createSharedWorkerExecutor("jdbc-test", 4);
         store = new PostgresHitStore(TestDatabase.dataSource(), jdbc);
     }
