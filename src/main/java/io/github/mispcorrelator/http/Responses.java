@@ -16,14 +16,7 @@ public final class Responses {
     }
 
     public static void json(RoutingContext ctx, int status, JsonObject body) {
-        if (ctx.response().ended() || ctx.response().closed()) {
-            return;
-        }
-        ctx.response()
-                .setStatusCode(status)
-                .putHeader("Content-Type", "application/json")
-                .putHeader("Cache-Control", "no-store")
-                .end(body.encode());
+        json(ctx, status, body.toBuffer());
     }
 
     /** A JSON answer already encoded (a large one is encoded off the event loop). */

@@ -1,23 +1,18 @@
 package io.github.mispcorrelator.lookback;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.misp.MispClient;
-import io.github.mispcorrelator.misp.MispException;
 import io.github.mispcorrelator.misp.MispJson;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.RestSearchRequest;
 import io.github.mispcorrelator.store.ObservationStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashSet;
@@ -132,22 +127,13 @@ public final class MispChangesPoller implements AutoCloseable {
     }
 
     private Page parse(MispClient.SearchPage answer) {
-        Buffer buffer = answer.body();
-        JsonNode root;
-        try {
-            root = AlertParser.MAPPER.readTree(buffer.getBytes());
-        } catch (IOException e) {
-            throw new MispException("MISP answered 200 with a body that is not JSON", true, null);
-        }
-        try {
-            List<io.github.mispcorrelator.misp.MispAttribute> all = MispJson.restSearchAttributes(root, client.name());
-            long max = all.stream().mapToLong(io.github.mispcorrelator.misp.MispAttribute::timestamp).max().orElse(0);
-            return new Page(all.stream().filter(a -> !settings.toIds() || a.toIds()).toList(), max,
-                    RestSearchRequest.morePages(answer.resultCount(), all.size(), pageSize, settings.enforceWarninglist()));
-        } catch (IllegalArgumentException e) {
-            throw new MispException("MISP answered 200 but not with a restSearch result: " + e.getMessage(), false, null);
-        }
+        List<io.github.mispcorrelator.misp.MispAttribute> all = MispJson.restSearchResult(
+                MispJson.restSearchTree(answer.body().getBytes()), client.name());
+        long max = all.stream().mapToLong(io.github.mispcorrelator.misp.MispAttribute::timestamp).max().orElse(0);
+        return new Page(all.stream().filter(a -> !settings.toIds() || a.toIds()).toList(), max,
+                RestSearchRequest.morePages(answer.resultCount(), all.size(), pageSize, settings.enforceWarninglist()));
     }
+
 
     @Override
     public void close() {

@@ -1,6 +1,9 @@
 package io.github.mispcorrelator.misp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.mispcorrelator.alert.AlertParser;
+
+import java.io.IOException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -14,6 +17,32 @@ import java.util.Set;
  */
 public final class MispJson {
     private MispJson() {
+    }
+
+    /**
+     * The tree of a restSearch body that came with a 200 (a worker thread: pages are large), as a retryable
+     * {@link MispException} when it is not JSON or empty — shared by the mirror's pulls and the look-back's polls.
+     */
+    public static JsonNode restSearchTree(byte[] body) {
+        JsonNode root;
+        try {
+            root = AlertParser.MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw new MispException("MISP answered 200 with a body that is not JSON", true, null);
+        }
+        if (root == null || root.isMissingNode()) {
+            throw new MispException("MISP answered 200 with an empty body", true, null);
+        }
+        return root;
+    }
+
+    /** {@link #restSearchAttributes}, failing with a {@link MispException} (not retried) when it is no restSearch result. */
+    public static List<MispAttribute> restSearchResult(JsonNode root, String instance) {
+        try {
+            return restSearchAttributes(root, instance);
+        } catch (IllegalArgumentException e) {
+            throw new MispException("MISP answered 200 but not with a restSearch result: " + e.getMessage(), false, null);
+        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.github.mispcorrelator.misp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
@@ -13,13 +12,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -604,22 +601,8 @@ public final class MispMirror implements MispSource {
      * {@code to_ids}, event unpublished — incremental passes ask without those filters) is to be evicted.
      */
     private Page page(MispClient.SearchPage answer) {
-        Buffer buffer = answer.body();
-        JsonNode root;
-        try {
-            root = AlertParser.MAPPER.readTree(buffer.getBytes());
-        } catch (IOException e) {
-            throw new MispException("MISP answered 200 with a body that is not JSON", true, null);
-        }
-        if (root == null || root.isMissingNode()) {
-            throw new MispException("MISP answered 200 with an empty body", true, null);
-        }
-        List<MispAttribute> attributes;
-        try {
-            attributes = MispJson.restSearchAttributes(root, name());
-        } catch (IllegalArgumentException e) {
-            throw new MispException("MISP answered 200 but not with a restSearch result: " + e.getMessage(), false, null);
-        }
+        JsonNode root = MispJson.restSearchTree(answer.body().getBytes());
+        List<MispAttribute> attributes = MispJson.restSearchResult(root, name());
         JsonNode nodes = root.path("response").isArray() ? root.path("response") : root.path("response").path("Attribute");
         Map<Object, Object> pool = new HashMap<>();
         Map<String, MispAttribute> byKey = new LinkedHashMap<>();

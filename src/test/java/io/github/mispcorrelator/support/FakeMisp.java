@@ -54,6 +54,12 @@ public final class FakeMisp implements AutoCloseable {
                         Runnable send = () -> {
                             req.response().setStatusCode(a.status());
                             a.headers().forEach(req.response()::putHeader);
+                            if (a.status() == 200 && r.path().endsWith("/restSearch")
+                                    && !a.headers().containsKey("X-Result-Count")) {
+                                // MISP counts every restSearch page (app/Controller/AppController.php:1442): a scripted
+                                // answer gets the header too, so that its page is no longer read as cut short
+                                req.response().putHeader("X-Result-Count", String.valueOf(resultCount(r.body(), a.body())));
+                            }
                             req.response().end(Buffer.buffer(a.body()));
                         };
                         if (a.delayMs() > 0) {
@@ -68,6 +74,22 @@ public final class FakeMisp implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         answerWithAttributes(List.of());
+    }
+
+    /** MISP's X-Result-Count for a page: its rows, plus one when it came back full (MispAttribute.php:3336-3386). */
+    private static int resultCount(String request, String answer) {
+        try {
+            io.vertx.core.json.JsonObject body = new io.vertx.core.json.JsonObject(answer);
+            Object response = body.getValue("response");
+            int rows = response instanceof io.vertx.core.json.JsonArray a ? a.size()
+                    : response instanceof io.vertx.core.json.JsonObject o && o.getJsonArray("Attribute") != null
+                    ? o.getJsonArray("Attribute").size() : 0;
+            int limit = request.isBlank() ? Integer.MAX_VALUE
+                    : new io.vertx.core.json.JsonObject(request).getInteger("limit", Integer.MAX_VALUE);
+            return rows >= limit ? rows + 1 : rows;
+        } catch (RuntimeException notJson) {
+            return 0;
+        }
     }
 
     public String url() {
