@@ -277,16 +277,27 @@ public final class Alert {
      * rule on every alert, so this allocates nothing on a hit).
      */
     private JsonNode node(String path) {
+        return walk(path, null);
+    }
+
+    /**
+     * Follows {@code path} segment by segment, an exact key first, else one that differs only in case (Windows
+     * {@code eventdata} vs Linux {@code EventData} spellings); appends the keys as spelled to {@code spelled} when
+     * given. Null when a segment is missing or null.
+     */
+    private JsonNode walk(String path, StringBuilder spelled) {
         JsonNode node = json;
         for (String segment : segments(path)) {
             if (!node.isObject()) {
                 return null;
             }
+            String key = segment;
             JsonNode next = node.get(segment);
             if (next == null) {
                 for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
                     if (e.getKey().equalsIgnoreCase(segment)) {
+                        key = e.getKey();
                         next = e.getValue();
                         break;
                     }
@@ -294,6 +305,12 @@ public final class Alert {
             }
             if (next == null || next.isNull()) {
                 return null;
+            }
+            if (spelled != null) {
+                if (spelled.length() > 0) {
+                    spelled.append('.');
+                }
+                spelled.append(key);
             }
             node = next;
         }
@@ -332,34 +349,9 @@ public final class Alert {
 
     /** The field's node and the path as spelled in this alert (the case may differ from {@code path}). */
     public Optional<Map.Entry<String, JsonNode>> resolve(String path) {
-        JsonNode node = json;
-        StringBuilder actual = new StringBuilder();
-        for (String segment : segments(path)) {
-            if (!node.isObject()) {
-                return Optional.empty();
-            }
-            String key = segment;
-            JsonNode next = node.get(segment);
-            if (next == null) {
-                for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                    String candidate = it.next();
-                    if (candidate.equalsIgnoreCase(segment)) {
-                        key = candidate;
-                        next = node.get(candidate);
-                        break;
-                    }
-                }
-            }
-            if (next == null || next.isNull()) {
-                return Optional.empty();
-            }
-            if (actual.length() > 0) {
-                actual.append('.');
-            }
-            actual.append(key);
-            node = next;
-        }
-        return Optional.of(Map.entry(actual.toString(), node));
+        StringBuilder spelled = new StringBuilder();
+        JsonNode node = walk(path, spelled);
+        return node == null ? Optional.empty() : Optional.of(Map.entry(spelled.toString(), node));
     }
 
     /** The alert as received, for storage and for rules that need something no accessor offers. */
