@@ -73,7 +73,9 @@ class MispRecoveryIT {
             misp.answerWithAttributes(known);
 
             long deadline = System.nanoTime() + 30_000_000_000L;
-            while (count(app, "SELECT count(*) FROM hits WHERE alert_id LIKE '1760000000.%'") < 4
+            // the re-check stores an alert's hits and then removes its queue row: wait for both
+            while ((count(app, "SELECT count(*) FROM hits WHERE alert_id LIKE '1760000000.%'") < 4
+                    || count(app, "SELECT count(*) FROM recheck_queue") > 0)
                     && System.nanoTime() < deadline) {
                 Thread.sleep(100);
             }
