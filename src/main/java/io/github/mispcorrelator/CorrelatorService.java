@@ -1,5 +1,8 @@
 package io.github.mispcorrelator;
 
+import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.config.Version;
+
 import io.github.mispcorrelator.audit.Audit;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.http.AccessControl;

@@ -1,5 +1,7 @@
 package io.github.mispcorrelator;
 
+import io.github.mispcorrelator.config.Version;
+
 import io.github.mispcorrelator.config.ConfigException;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.rules.RuleCompilationException;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.mispcorrelator.Version;
+import io.github.mispcorrelator.config.Version;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package io.github.mispcorrelator.check;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.mispcorrelator.CorrelatorService;
-import io.github.mispcorrelator.Version;
+import io.github.mispcorrelator.config.Version;
 import io.github.mispcorrelator.config.ConfigException;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.misp.FeedSource;

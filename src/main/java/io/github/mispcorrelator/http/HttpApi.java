@@ -1,6 +1,6 @@
 package io.github.mispcorrelator.http;
 
-import io.github.mispcorrelator.Correlator;
+import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;

@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.ingest;
 
-import io.github.mispcorrelator.Correlation;
-import io.github.mispcorrelator.Correlator;
+import io.github.mispcorrelator.correlate.Correlation;
+import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.config.CorrelatorConfig;

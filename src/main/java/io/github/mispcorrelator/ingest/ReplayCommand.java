@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.ingest;
 
-import io.github.mispcorrelator.Correlation;
-import io.github.mispcorrelator.Correlator;
+import io.github.mispcorrelator.correlate.Correlation;
+import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.CorrelatorService;
 import io.github.mispcorrelator.metrics.Metrics;
 import io.github.mispcorrelator.misp.LookupService;
@@ -9,7 +9,7 @@ import io.github.mispcorrelator.misp.LookupSettings;
 import io.github.mispcorrelator.misp.MultiMispSource;
 import io.github.mispcorrelator.alert.AlertReader;
 import io.github.mispcorrelator.config.CorrelatorConfig;
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
 import io.github.mispcorrelator.misp.MispSettings;

@@ -3,7 +3,7 @@ package io.github.mispcorrelator.lookback;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.misp.AttributeFilter;

@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.ruletest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.Correlator;
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.LookupResult;

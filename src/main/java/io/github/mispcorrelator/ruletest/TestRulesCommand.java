@@ -2,7 +2,7 @@ package io.github.mispcorrelator.ruletest;
 
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.config.CorrelatorConfig;
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispSettings;

@@ -1,6 +1,6 @@
 package io.github.mispcorrelator.store;
 
-import io.github.mispcorrelator.Version;
+import io.github.mispcorrelator.config.Version;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;

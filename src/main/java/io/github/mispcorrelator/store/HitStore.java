@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.store;
 
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Hit;
 import io.vertx.core.Future;
 
 import java.util.List;

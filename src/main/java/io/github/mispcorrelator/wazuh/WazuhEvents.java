@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.wazuh;
 
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.vertx.core.json.JsonArray;

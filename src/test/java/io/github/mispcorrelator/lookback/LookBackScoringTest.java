@@ -1,6 +1,6 @@
 package io.github.mispcorrelator.lookback;
 
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.misp.MispAttribute;

@@ -23,7 +23,7 @@ class RuleMetadataCheckTest {
     private static final String HEAD = """
             package t;
             import io.github.mispcorrelator.alert.Alert;
-            import io.github.mispcorrelator.indicator.Hit;
+            import io.github.mispcorrelator.correlate.Hit;
             global io.github.mispcorrelator.rules.Extraction out;
             """;
 

@@ -1,6 +1,6 @@
 package io.github.mispcorrelator.rules;
 
-import io.github.mispcorrelator.indicator.Hit;
+import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.misp.MispAttribute;
@@ -117,7 +117,7 @@ class RuleSetLoaderTest {
     void aRuleThatLoopsForeverIsStopped() throws Exception {
         Files.writeString(dir.resolve("loop.drl"), """
                 package t;
-                import io.github.mispcorrelator.indicator.Hit;
+                import io.github.mispcorrelator.correlate.Hit;
                 rule "re-activates itself"
                 when $h : Hit()
                 then update($h);

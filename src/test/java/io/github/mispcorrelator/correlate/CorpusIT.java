@@ -1,4 +1,4 @@
-package io.github.mispcorrelator;
+package io.github.mispcorrelator.correlate;
 
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertReader;

@@ -1,7 +1,6 @@
-package io.github.mispcorrelator;
+package io.github.mispcorrelator.correlate;
 
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.indicator.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

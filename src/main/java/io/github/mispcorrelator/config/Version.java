@@ -1,4 +1,4 @@
-package io.github.mispcorrelator;
+package io.github.mispcorrelator.config;
 
 /** The correlator's own version, recorded with every hit. */
 public final class Version {

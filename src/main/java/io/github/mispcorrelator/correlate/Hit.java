@@ -1,4 +1,7 @@
-package io.github.mispcorrelator.indicator;
+package io.github.mispcorrelator.correlate;
+
+import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.indicator.IndicatorType;
 
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.misp.MispAttribute;
