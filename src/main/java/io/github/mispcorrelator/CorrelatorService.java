@@ -15,6 +15,7 @@ import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
 import io.github.mispcorrelator.misp.MispMirror;
 import io.github.mispcorrelator.store.MirrorStore;
+import io.github.mispcorrelator.misp.MispInstances;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
@@ -136,7 +137,7 @@ public final class CorrelatorService implements AutoCloseable {
             }
             // the observation index and the look-back: see README, Look-back
             var lookBack = io.github.mispcorrelator.lookback.LookBackService.create(vertx, config, database.dataSource(),
-                    jdbc, rules, store, misp, mispInstances(config), mirrors, metrics.registry());
+                    jdbc, rules, store, misp, MispInstances.from(config), mirrors, metrics.registry());
             if (lookBack != null) {
                 correlator.observing(lookBack.index());
             }
@@ -247,7 +248,7 @@ public final class CorrelatorService implements AutoCloseable {
      */
     static MispSource mispSource(Vertx vertx, CorrelatorConfig config, Metrics metrics, MirrorStore mirrorStore,
                                  List<MispMirror> mirrors, Runnable onRecovery) {
-        List<MispSettings> instances = mispInstances(config);
+        List<MispSettings> instances = MispInstances.from(config);
         if (instances.isEmpty()) {
             return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config),
                     config.find(CorrelatorConfig.FEED_WARNINGLISTS).map(io.github.mispcorrelator.misp.Warninglists::load)
@@ -272,30 +273,6 @@ public final class CorrelatorService implements AutoCloseable {
     }
 
     /**
-     * The configured MISP instances: {@code MISP_URL} may list several, with one key for all or one key each in
-     * {@code MISP_KEY}. Empty when no MISP is configured.
-     */
-    public static List<MispSettings> mispInstances(CorrelatorConfig config) {
-        String urls = config.get(CorrelatorConfig.MISP_URL);
-        if (urls == null) {
-            return List.of();
-        }
-        String[] url = urls.split(",");
-        String keyList = config.get(CorrelatorConfig.MISP_KEY);
-        String[] keys = keyList == null ? new String[0] : keyList.split(",");
-        if (keys.length > 1 && keys.length != url.length) {
-            throw new IllegalArgumentException("CORRELATOR_MISP_KEY: " + keys.length + " keys for " + url.length
-                    + " MISP URLs; give one key, or one per URL in the same order");
-        }
-        List<MispSettings> out = new ArrayList<>();
-        for (int i = 0; i < url.length; i++) {
-            String key = keys.length == 0 ? null : keys.length == 1 ? keys[0].strip() : keys[i].strip();
-            out.add(MispSettings.from(config, url[i], key));
-        }
-        return out;
-    }
-
-    /**
      * How many HTTP verticles share the port: {@code HTTP_INSTANCES}, 0 meaning one per core. With a random port (0,
      * tests) there is one: several would each get a port of their own.
      */
@@ -309,7 +286,7 @@ public final class CorrelatorService implements AutoCloseable {
 
     /** Sightings to each configured MISP, when {@code MISP_SIGHTINGS} is on. */
     static SightingReporter sightings(Vertx vertx, CorrelatorConfig config, Metrics metrics) {
-        List<MispSettings> configured = mispInstances(config);
+        List<MispSettings> configured = MispInstances.from(config);
         if (!config.get(CorrelatorConfig.MISP_SIGHTINGS) || configured.isEmpty()) {
             return null;
         }

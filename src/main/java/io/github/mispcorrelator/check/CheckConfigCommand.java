@@ -2,11 +2,12 @@ package io.github.mispcorrelator.check;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.mispcorrelator.CorrelatorService;
+import io.github.mispcorrelator.cli.Cli;
 import io.github.mispcorrelator.config.Version;
 import io.github.mispcorrelator.config.ConfigException;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.misp.FeedSource;
+import io.github.mispcorrelator.misp.MispInstances;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.rules.RuleCompilationException;
 import io.github.mispcorrelator.rules.RuleProblem;
@@ -22,6 +23,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
+import picocli.CommandLine.Command;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -47,7 +50,13 @@ import java.util.concurrent.TimeUnit;
  * (reached, schema version), each MISP (reached, key accepted, the key's permissions), the feed or the mirror, the
  * HTTP port, the analysisd socket and the tail file. One line per check; exit status 1 when any failed.
  */
-public final class CheckConfigCommand {
+@Command(name = "check-config", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
+        description = {"Check the configuration, rules, database, MISP and Wazuh paths; exit 1 on a problem.", "",
+                "Checks the configuration as start-up does (file named by CORRELATOR_CONFIG, else the default, and "
+                + "CORRELATOR_* variables), compiles the rules, and reaches the database, each MISP, the analysisd "
+                + "socket and the tail file, as the user it runs as. It takes no arguments."},
+        footer = "Exit status 0: all passed; 1: a check failed; 2: bad usage.")
+public final class CheckConfigCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PrintStream out;
@@ -60,20 +69,13 @@ public final class CheckConfigCommand {
         this.env = env;
     }
 
+    /** Prints to {@code out} only, usage errors too: one stream an administrator reads top to bottom. */
     public int run(List<String> args) {
-        if (args.contains("-h") || args.contains("--help")) {
-            out.println("""
-                    usage: misp-correlator check-config
+        return Cli.run(this, args, out, out);
+    }
 
-                    Checks the configuration as start-up does (file named by CORRELATOR_CONFIG, else the default, and
-                    CORRELATOR_* variables), compiles the rules, and reaches the database, each MISP, the analysisd
-                    socket and the tail file, as the user it runs as. Exit status 0: all passed; 1: a check failed.""");
-            return 0;
-        }
-        if (!args.isEmpty()) {
-            out.println("check-config takes no arguments (configuration comes from the file and CORRELATOR_* variables)");
-            return 2;
-        }
+    @Override
+    public Integer call() {
         out.println("misp-correlator " + Version.CORRELATOR + " check-config, as user " + System.getProperty("user.name"));
         CorrelatorConfig config;
         try {
@@ -273,7 +275,7 @@ public final class CheckConfigCommand {
     private void checkMisp(CorrelatorConfig config, Connection db) {
         List<MispSettings> instances;
         try {
-            instances = CorrelatorService.mispInstances(config);
+            instances = MispInstances.from(config);
         } catch (IllegalArgumentException e) {
             fail("MISP", e.getMessage());
             return;

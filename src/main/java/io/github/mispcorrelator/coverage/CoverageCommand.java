@@ -1,35 +1,42 @@
 package io.github.mispcorrelator.coverage;
 
 import io.github.mispcorrelator.alert.AlertReader;
+import io.github.mispcorrelator.cli.Cli;
 import io.github.mispcorrelator.rules.RuleCompilationException;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.rules.RuleSetLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 
 /**
  * {@code coverage FILE...}: the blind-spot report over archived alerts ({@code alerts.json}, plain or .gz), with the
  * rules of {@code --drl DIR}. Offline: no database, no MISP. Memory stays bounded (alerts are streamed; the report
  * keeps counts and one example per field).
  */
-public final class CoverageCommand {
-    static final String USAGE = """
-            usage: java -jar misp-correlator.jar coverage [--drl DIR] [--json] FILE...
-
-              FILE        an alerts.json (one alert per line), plain or .gz
-              --drl DIR   the rules to measure (default: drl)
-              --json      the report as JSON instead of a table
-            Per log family (decoder · first rule group): alerts seen, alerts that gave indicators, and the fields
-            holding values shaped like global IPs, hashes, domains or URLs that no rule read, with counts and one
-            example each, biggest families first. Exit status: 0 done (bad lines are reported, not fatal), 1 a file
-            could not be read or the rules do not compile, 2 bad usage.
-            """;
+@Command(name = "coverage", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
+        description = "Blind-spot report: which log families and fields no rule reads (alerts.json, .gz).",
+        footer = {"Per log family (decoder · first rule group): alerts seen, alerts that gave indicators, and the "
+                + "fields holding values shaped like global IPs, hashes, domains or URLs that no rule read, with counts "
+                + "and one example each, biggest families first.",
+                "Exit status: 0 done (bad lines are reported, not fatal), 1 a file could not be read or the rules do "
+                + "not compile, 2 bad usage."})
+public final class CoverageCommand implements Callable<Integer> {
+    @Option(names = "--drl", paramLabel = "DIR", defaultValue = "drl",
+            description = "the rules to measure (default: ${DEFAULT-VALUE})")
+    private Path drl;
+    @Option(names = "--json", description = "the report as JSON instead of a table")
+    private boolean json;
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "an alerts.json (one alert per line), plain or .gz")
+    private List<Path> files;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -42,38 +49,11 @@ public final class CoverageCommand {
     }
 
     public int run(List<String> args) {
-        Path drl = Path.of("drl");
-        boolean json = false;
-        List<Path> files = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            switch (a) {
-                case "--drl" -> {
-                    if (i + 1 >= args.size()) {
-                        err.print(USAGE);
-                        return 2;
-                    }
-                    drl = Path.of(args.get(++i));
-                }
-                case "--json" -> json = true;
-                case "-h", "--help" -> {
-                    out.print(USAGE);
-                    return 0;
-                }
-                default -> {
-                    if (a.startsWith("--")) {
-                        err.println("unknown option: " + a);
-                        err.print(USAGE);
-                        return 2;
-                    }
-                    files.add(Path.of(a));
-                }
-            }
-        }
-        if (files.isEmpty()) {
-            err.print(USAGE);
-            return 2;
-        }
+        return Cli.run(this, args, out, err);
+    }
+
+    @Override
+    public Integer call() {
         RuleSet rules;
         try {
             rules = RuleSetLoader.load(drl);

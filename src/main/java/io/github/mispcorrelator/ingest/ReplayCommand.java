@@ -2,7 +2,7 @@ package io.github.mispcorrelator.ingest;
 
 import io.github.mispcorrelator.correlate.Correlation;
 import io.github.mispcorrelator.correlate.Correlator;
-import io.github.mispcorrelator.CorrelatorService;
+import io.github.mispcorrelator.cli.Cli;
 import io.github.mispcorrelator.metrics.Metrics;
 import io.github.mispcorrelator.misp.LookupService;
 import io.github.mispcorrelator.misp.LookupSettings;
@@ -12,6 +12,7 @@ import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
+import io.github.mispcorrelator.misp.MispInstances;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleManager;
@@ -22,6 +23,12 @@ import io.github.mispcorrelator.wazuh.AnalysisdSocket;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,6 +39,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -42,23 +50,32 @@ import java.util.concurrent.atomic.AtomicLong;
  * today's MISP, for indicators that arrived after the fact. Hits are stored as {@code retro-hunt} hits with the same
  * idempotency as live ones (replaying twice adds nothing); events go to Wazuh only with {@code --send}.
  */
-public final class ReplayCommand {
-    static final String USAGE = """
-            usage: java -jar misp-correlator.jar replay [--send] [--socket PATH] [--concurrency N] FILE...
-
-              FILE            an alerts.json (one alert per line), plain or .gz, e.g. /var/ossec/logs/alerts/2025/Aug/*.json.gz
-              --send          also send each hit's event to analysisd (default: store the hits only)
-              --socket PATH   analysisd's socket (default: analysisd_socket of the configuration,
-                              else /var/ossec/queue/sockets/queue)
-              --concurrency N alerts in flight at once (default 64)
-            The database, MISP and rules are those of the configuration (config/correlator.yaml, CORRELATOR_*).
-            Exit status: 0 done (bad lines are reported, not fatal), 1 a file could not be read, start-up failed or
-            an alert failed, 2 bad usage, 3 MISP could not check some values (they wait in recheck_queue).
-            """;
+@Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
+        description = "Retro-hunt: re-check archived alerts.json files (plain or .gz) against MISP.",
+        footer = {"The database, MISP and rules are those of the configuration (config/correlator.yaml, "
+                + "CORRELATOR_*).",
+                "Exit status: 0 done (bad lines are reported, not fatal), 1 a file could not be read, start-up failed "
+                + "or an alert failed, 2 bad usage, 3 MISP could not check some values (they wait in recheck_queue)."})
+public final class ReplayCommand implements Callable<Integer> {
+    @Option(names = "--send", description = "also send each hit's event to analysisd (default: store the hits only)")
+    private boolean send;
+    @Option(names = "--socket", paramLabel = "PATH", description = "analysisd's socket (default: analysisd_socket of "
+            + "the configuration, else /var/ossec/queue/sockets/queue)")
+    private Path socket;
+    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "64",
+            description = "alerts in flight at once, 1 to 4096 (default ${DEFAULT-VALUE})")
+    private int concurrency;
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "an alerts.json (one alert per line), plain or "
+            + ".gz, e.g. /var/ossec/logs/alerts/2025/Aug/*.json.gz")
+    private List<Path> files;
+    @Spec
+    private CommandSpec spec;
 
     private final PrintStream out;
     private final PrintStream err;
     private final boolean terminal;
+    /** The configuration to use, or null to load it (file and environment). */
+    private CorrelatorConfig given;
 
     public ReplayCommand(PrintStream out, PrintStream err, boolean terminal) {
         this.out = out;
@@ -77,50 +94,14 @@ public final class ReplayCommand {
 
     /** @param given the configuration to use, or null to load it (file and environment) */
     public int run(List<String> args, CorrelatorConfig given) {
-        boolean send = false;
-        Path socket = null;
-        int concurrency = 64;
-        List<Path> files = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            switch (a) {
-                case "--send" -> send = true;
-                case "--socket", "--concurrency" -> {
-                    if (i + 1 >= args.size()) {
-                        err.println(a + " needs a value\n" + USAGE);
-                        return 2;
-                    }
-                    String v = args.get(++i);
-                    if (a.equals("--socket")) {
-                        socket = Path.of(v);
-                    } else {
-                        try {
-                            concurrency = Integer.parseInt(v);
-                        } catch (NumberFormatException e) {
-                            concurrency = 0;
-                        }
-                        if (concurrency < 1 || concurrency > 4096) {
-                            err.println("--concurrency takes a number from 1 to 4096\n" + USAGE);
-                            return 2;
-                        }
-                    }
-                }
-                case "-h", "--help" -> {
-                    out.print(USAGE);
-                    return 0;
-                }
-                default -> {
-                    if (a.startsWith("--")) {
-                        err.println("unknown option " + a + "\n" + USAGE);
-                        return 2;
-                    }
-                    files.add(Path.of(a));
-                }
-            }
-        }
-        if (files.isEmpty()) {
-            err.print(USAGE);
-            return 2;
+        this.given = given;
+        return Cli.run(this, args, out, err);
+    }
+
+    @Override
+    public Integer call() {
+        if (concurrency < 1 || concurrency > 4096) {
+            throw new ParameterException(spec.commandLine(), "--concurrency takes a number from 1 to 4096");
         }
         for (Path f : files) {
             if (!Files.isReadable(f)) {
@@ -128,6 +109,7 @@ public final class ReplayCommand {
                 return 1;
             }
         }
+        Path socket = this.socket;
         CorrelatorConfig config = given != null ? given : CorrelatorConfig.load();
         if (send && socket == null) {
             socket = config.find(CorrelatorConfig.ANALYSISD_SOCKET).orElse(Path.of("/var/ossec/queue/sockets/queue"));
@@ -168,7 +150,7 @@ public final class ReplayCommand {
 
     /** The lookup layer (cache, batching, breaker) in front of each MISP: an archive repeats its values a lot. */
     private static MispSource mispSource(Vertx vertx, CorrelatorConfig config) {
-        List<MispSettings> instances = CorrelatorService.mispInstances(config);
+        List<MispSettings> instances = MispInstances.from(config);
         if (instances.isEmpty()) {
             return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config));
         }

@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.ruletest;
 
 import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.cli.Cli;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
@@ -12,6 +13,12 @@ import io.github.mispcorrelator.rules.RuleSetLoader;
 import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -19,26 +26,32 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
  * {@code test-rules}: like {@code wazuh-logtest}, for DRL. Compiles the rules, runs alerts (or golden cases) through
  * them and an offline MISP answer, and prints what fired, what was extracted and how hits were scored. Nothing is
  * stored, nothing is sent, no MISP is contacted.
  */
-public final class TestRulesCommand {
-    static final String USAGE = """
-            usage: java -jar misp-correlator.jar test-rules [--drl DIR] [--feed DIR] [--json] ALERT.json...
-                   java -jar misp-correlator.jar test-rules --golden [--drl DIR]
-
-              ALERT.json  a Wazuh alert (as in alerts.json, pretty or one line) or a test case
-                          {"alert": …, "misp": [attributes], "expect": …} as in drl/tests/
-              --drl DIR   the rules to test (default: drl_dir of the configuration, ./drl)
-              --feed DIR  MISP feed to look indicators up in when the case brings no "misp" list
-                          (default: feed_dir of the configuration, config/demo-feed)
-              --json      print the answer as JSON, as POST /v1/rules/test does
-              --golden    run every case in DIR/tests/*.json and compare with its "expect"
-            Exit status: 0 all good, 1 rules do not compile or a golden case failed, 2 bad usage.
-            """;
+@Command(name = "test-rules", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
+        description = "Run alerts through the DRL offline, like wazuh-logtest (see drl/README.md).",
+        footer = "Exit status: 0 all good, 1 rules do not compile or a golden case failed, 2 bad usage.")
+public final class TestRulesCommand implements Callable<Integer> {
+    @Option(names = "--drl", paramLabel = "DIR",
+            description = "the rules to test (default: drl_dir of the configuration, ./drl)")
+    private Path drl;
+    @Option(names = "--feed", paramLabel = "DIR", description = "MISP feed to look indicators up in when the case "
+            + "brings no \"misp\" list (default: feed_dir of the configuration, config/demo-feed)")
+    private Path feed;
+    @Option(names = "--json", description = "print the answer as JSON, as POST /v1/rules/test does")
+    private boolean json;
+    @Option(names = "--golden", description = "run every case in DIR/tests/*.json and compare with its \"expect\"")
+    private boolean golden;
+    @Parameters(paramLabel = "ALERT.json", arity = "0..*", description = "a Wazuh alert (as in alerts.json, pretty or "
+            + "one line) or a test case {\"alert\": …, \"misp\": [attributes], \"expect\": …} as in drl/tests/")
+    private List<Path> files = new ArrayList<>();
+    @Spec
+    private CommandSpec spec;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -49,44 +62,13 @@ public final class TestRulesCommand {
     }
 
     public int run(List<String> args) {
-        Path drl = null;
-        Path feed = null;
-        boolean json = false;
-        boolean golden = false;
-        List<Path> files = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            switch (a) {
-                case "--drl", "--feed" -> {
-                    if (i + 1 >= args.size()) {
-                        err.println(a + " needs a directory\n" + USAGE);
-                        return 2;
-                    }
-                    Path p = Path.of(args.get(++i));
-                    if (a.equals("--drl")) {
-                        drl = p;
-                    } else {
-                        feed = p;
-                    }
-                }
-                case "--json" -> json = true;
-                case "--golden" -> golden = true;
-                case "-h", "--help" -> {
-                    out.print(USAGE);
-                    return 0;
-                }
-                default -> {
-                    if (a.startsWith("--")) {
-                        err.println("unknown option " + a + "\n" + USAGE);
-                        return 2;
-                    }
-                    files.add(Path.of(a));
-                }
-            }
-        }
+        return Cli.run(this, args, out, err);
+    }
+
+    @Override
+    public Integer call() {
         if (!golden && files.isEmpty()) {
-            err.print(USAGE);
-            return 2;
+            throw new ParameterException(spec.commandLine(), "give ALERT.json files to test, or --golden");
         }
         CorrelatorConfig config = CorrelatorConfig.load();
         Path drlDir = drl != null ? drl : config.get(CorrelatorConfig.DRL_DIR);

@@ -1,8 +1,13 @@
 package io.github.mispcorrelator.bench;
 
-import io.github.mispcorrelator.Main;
+import io.github.mispcorrelator.cli.Cli;
+import io.github.mispcorrelator.config.Version;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.rules.RuleSetLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,21 +21,42 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 /**
- * {@code java -jar misp-correlator.jar bench}: the rerunnable benchmark of issue 7. In one run: the workload, a fake
+ * {@code java -jar misp-correlator-bench.jar}: the rerunnable benchmark of issue 7. In one run: the workload, a fake
  * MISP, baseline (a) in this process, baseline (b) with the old script, then the service started as its own JVM and
  * driven through a JIT warm-up, a cold-cache batch pass over every distinct value, warm batches, warm single alerts
  * and a paced latency phase. Results go to {@code results.json} and {@code results.md}.
  */
-public final class BenchCommand {
+@Command(name = "misp-correlator-bench", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
+        description = "Starts a fake MISP and the service (java -jar, its own JVM), replays a realistic alert mix "
+                + "over HTTP, measures the two baselines in the same run, and writes target/bench/results.{json,md}. "
+                + "Only 127.0.0.1 is addressed; every phase is bounded in time and in alerts.",
+        footer = {"Exit status: 1 when any planted bad indicator was not found (or an alert failed), 2 a wrong "
+                + "command line or no service jar, 0 otherwise; targets missed are reported, not fatal.", "",
+                "Quick run (about 2.5 minutes on 2 cores):  java -jar target/misp-correlator-bench.jar",
+                "Long run (about 8 minutes):  ... --distinct 1000000 --bad-share 0.01 --warmup-seconds 120",
+                "    --phase-seconds 60 --cold-seconds 300 --max-alerts 3000000 --ring 50000 --old-way-sample 200"})
+public final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    private BenchOptions options;
+    @Spec
+    private CommandSpec spec;
+
     private final PrintStream out;
     private final PrintStream err;
 
     public BenchCommand(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
+    }
+
+    /** {@code java -jar target/misp-correlator-bench.jar [options]}; the service jar is on its class path. */
+    public static void main(String[] args) {
+        // System.exit: Vert.x's threads must not keep a finished (or broken) run alive
+        System.exit(new BenchCommand(System.out, System.err).run(List.of(args)));
     }
 
     /** One measured phase with what the service, MISP and the load generator spent on it. */
@@ -43,18 +69,14 @@ public final class BenchCommand {
 
     /** @return 0 when every planted hit was found, 1 when not (or the run broke), 2 for a wrong command line */
     public int run(List<String> args) {
-        BenchOptions o;
+        return Cli.run(this, args, out, err);
+    }
+
+    @Override
+    public Integer call() {
+        options.check(spec);
         try {
-            o = BenchOptions.parse(args);
-        } catch (BenchOptions.UsageException e) {
-            if (e.getMessage() != null) {
-                err.println(e.getMessage());
-            }
-            out.print(BenchOptions.USAGE);
-            return e.getMessage() == null ? 0 : 2;
-        }
-        try {
-            return bench(o);
+            return bench(options);
         } catch (Exception | Error e) {
             // an Error too: the caller exits, so Vert.x's threads cannot keep a broken run alive
             err.println("bench failed: " + e);
@@ -332,10 +354,10 @@ public final class BenchCommand {
         return out;
     }
 
-    /** The jar this class was loaded from, when it was loaded from one. */
+    /** The service jar on this JVM's class path (the bench jar's manifest names it), when it runs from one. */
     private static Path ownJar() {
         try {
-            Path p = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path p = Path.of(Version.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             if (Files.isRegularFile(p) && p.toString().endsWith(".jar")) {
                 return p;
             }
