@@ -6,6 +6,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.mispcorrelator.http.AccessControl;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -222,22 +224,11 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Integer> LOOKBACK_BUFFER_MAX = new ConfigKey<>("LOOKBACK_BUFFER_MAX", "50000",
             Parsers.intBetween(100, 10_000_000), "Observations aggregated in memory before an early write; beyond twice as many (a slow database) new ones are dropped.");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, HTTP_BATCH_BODY_LIMIT,
-            HTTP_BATCH_MAX_LINES, HTTP_MAX_IN_FLIGHT, HTTP_MAX_BATCHES, HTTP_MAX_CONNECTIONS, HTTP_IDLE_TIMEOUT,
-            HTTP_HEADER_TIMEOUT, HTTP_BODY_TIMEOUT, SHUTDOWN_TIMEOUT, MISP_URL, MISP_KEY,
-            MISP_VERIFY_TLS, MISP_TIMEOUT, MISP_TO_IDS, MISP_PUBLISHED, MISP_MATCH_PARENT_DOMAINS, MISP_ENFORCE_WARNINGLIST, MISP_TAGS_INCLUDE,
-            MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
-            MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
-            MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, MISP_SIGHTINGS,
-            MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
-            FEED_DIR, FEED_WARNINGLISTS, DB_URL, DB_USER, DB_PASSWORD,
-            DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, COVERAGE_RECENT_ALERTS, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
-            INSTANCE_ID, CLUSTER_HEARTBEAT, CLUSTER_LEASE_TTL, KAFKA_BOOTSTRAP, KAFKA_TOPICS, KAFKA_GROUP, KAFKA_START,
-            KAFKA_MAX_IN_FLIGHT, KAFKA_EVENTS_TOPIC, KAFKA_DEAD_LETTER_TOPIC, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
-            KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_TRUSTSTORE_FILE, KAFKA_SSL_TRUSTSTORE_PASSWORD,
-            KAFKA_PROPERTIES_FILE,
-            INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN, HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE, RETENTION_DAYS,
-            LOG_FORMAT, LOOKBACK_ENABLED, LOOKBACK_DAYS, LOOKBACK_INTERVAL, LOOKBACK_FLUSH_INTERVAL, LOOKBACK_BUFFER_MAX);
+    /**
+     * Every key: the {@code ConfigKey} constants above, in the order they are declared (docs/configuration.md follows
+     * it), found here rather than listed by hand so that a new key cannot be left out. It must come after them.
+     */
+    public static final List<ConfigKey<?>> KEYS = declaredKeys();
 
     public static final String CONFIG_FILE_ENV = "CORRELATOR_CONFIG";
     public static final Path DEFAULT_CONFIG_FILE = Path.of("config/correlator.yaml");
@@ -444,5 +435,25 @@ public final class CorrelatorConfig {
             out.put(key.yamlKey(), v == null ? "(unset)" : key.secret() ? "****" : redactUrl(String.valueOf(v)));
         }
         return Collections.unmodifiableMap(out);
+    }
+
+    /** The static {@code ConfigKey} fields of this class, in declaration order (the order reflection gives them). */
+    private static List<ConfigKey<?>> declaredKeys() {
+        List<ConfigKey<?>> keys = new ArrayList<>();
+        for (Field field : CorrelatorConfig.class.getDeclaredFields()) {
+            if (field.getType() != ConfigKey.class || !Modifier.isStatic(field.getModifiers())) {
+                continue;
+            }
+            try {
+                ConfigKey<?> key = (ConfigKey<?>) field.get(null);
+                if (key == null) {
+                    throw new IllegalStateException("CorrelatorConfig.KEYS is initialised before " + field.getName());
+                }
+                keys.add(key);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return List.copyOf(keys);
     }
 }
