@@ -1,6 +1,9 @@
 package io.github.mispcorrelator;
 
 import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.correlate.EventSink;
+import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.correlate.HitStore;
 import io.github.mispcorrelator.config.Version;
 
 import io.github.mispcorrelator.audit.Audit;
@@ -20,7 +23,6 @@ import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.store.Database;
-import io.github.mispcorrelator.store.HitStore;
 import io.github.mispcorrelator.store.PostgresHitStore;
 import io.github.mispcorrelator.ingest.AlertsTail;
 import io.github.mispcorrelator.ingest.Rechecker;
@@ -129,10 +131,11 @@ public final class CorrelatorService implements AutoCloseable {
                     .matchParentDomains(config.get(CorrelatorConfig.MISP_MATCH_PARENT_DOMAINS));
             io.github.mispcorrelator.coverage.RecentAlerts recentAlerts =
                     new io.github.mispcorrelator.coverage.RecentAlerts(config.get(CorrelatorConfig.COVERAGE_RECENT_ALERTS));
-            correlator.keepRecent(recentAlerts);
+            correlator.keepRecent(recentAlerts::add);
             SightingReporter sightings = sightings(vertx, config, metrics);
             if (sightings != null) {
-                correlator.onHitsStored(sightings::report);
+                correlator.onHitsStored(hits -> sightings.report(hits.get(0).getAlert(),
+                        hits.stream().map(Hit::attribute).toList()));
             }
             // the observation index and the look-back: see README, Look-back
             var lookBack = io.github.mispcorrelator.lookback.LookBackService.create(vertx, config, database.dataSource(),
@@ -207,7 +210,8 @@ public final class CorrelatorService implements AutoCloseable {
             try {
                 service.startTail(config, correlator);
                 service.startKafka(config, correlator);
-                service.rechecker = new Rechecker(vertx, recheckQueue, correlator, misp, service.analysisd,
+                service.rechecker = new Rechecker(vertx, recheckQueue, correlator, misp,
+                        service.analysisd == null ? EventSink.NONE : service.analysisd,
                         config.get(CorrelatorConfig.MISP_RECHECK_INTERVAL));
                 rechecker.set(service.rechecker);
             } catch (RuntimeException e) {
@@ -328,7 +332,8 @@ public final class CorrelatorService implements AutoCloseable {
         }
         Path socketPath = config.get(CorrelatorConfig.ANALYSISD_SOCKET);
         analysisd = socketPath == null ? null : AnalysisdSocket.open(socketPath);
-        tail = new AlertsTail(vertx, file, correlator, new TailOffsets(database.dataSource(), jdbc, cluster.instance()), analysisd,
+        tail = new AlertsTail(vertx, file, correlator, new TailOffsets(database.dataSource(), jdbc, cluster.instance()),
+                analysisd == null ? EventSink.NONE : analysisd,
                 config.get(CorrelatorConfig.TAIL_START).equals("beginning") ? AlertsTail.StartAt.BEGINNING : AlertsTail.StartAt.END,
                 config.get(CorrelatorConfig.TAIL_POLL));
         try {

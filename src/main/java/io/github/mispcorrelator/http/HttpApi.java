@@ -5,15 +5,12 @@ import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.audit.HitsApi;
-import io.github.mispcorrelator.ingest.BatchIngest;
 import io.github.mispcorrelator.metrics.Metrics;
-import io.github.mispcorrelator.rules.RuleExecutionException;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.ruletest.RuleTestCase;
-import io.github.mispcorrelator.store.HitStore;
-import io.github.mispcorrelator.store.StoreUnavailableException;
+import io.github.mispcorrelator.correlate.HitStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -171,9 +168,10 @@ public final class HttpApi extends VerticleBase {
                     vertx.executeBlocking(() -> batch.split(buffer), false)
                         .transform(ar -> ar.succeeded() ? batch.process(ar.result())
                                 : ar.cause() instanceof BatchIngest.Refused r ? Future.succeededFuture(BatchIngest.refusedAnswer(r))
-                                : Future.<JsonObject>failedFuture(ar.cause()))
-                        .onSuccess(result -> {
-                            int status = (Integer) result.remove("status");
+                                : Future.<BatchIngest.Answer>failedFuture(ar.cause()))
+                        .onSuccess(answer -> {
+                            int status = answer.status();
+                            JsonObject result = answer.body();
                             if (status == 503) {
                                 ctx.response().putHeader("Retry-After", "5");
                             }
@@ -286,17 +284,17 @@ public final class HttpApi extends VerticleBase {
         permit.working();
         // the slot is given back once the answer is written (a draining shutdown waits for it)
         correlator.process(alert)
-                .onSuccess(c -> Responses.json(ctx, 200, c.toJson()))
+                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.of(c)))
                 .onFailure(e -> {
-                    if (e instanceof StoreUnavailableException) {
+                    IngestFailure f = IngestFailure.of(e, false);
+                    if (f.retry()) {
                         limits.warnings().warn(LOG, "store_unavailable", "Alert {} not stored, answered 503: {}",
                                 alert.logId(), e.getMessage());
                         ctx.response().putHeader("Retry-After", "5");
-                        Responses.error(ctx, 503, "hit store unavailable; nothing was stored, send the alert again");
                     } else {
                         LOG.atError().addKeyValue("alert_id", alert.logId()).setCause(e).log("Alert {} failed", alert.logId());
-                        Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
                     }
+                    Responses.error(ctx, f.status(), f.error());
                 })
                 .onComplete(ar -> permit.done());
     }
@@ -467,8 +465,11 @@ public final class HttpApi extends VerticleBase {
         }
         MispSource source = testCase.misp().isPresent() ? testCase.misp().get() : correlator.misp();
         correlator.dryRun(testCase.alert(), source)
-                .onSuccess(c -> Responses.json(ctx, 200, c.toTestJson()))
-                .onFailure(e -> Responses.error(ctx, e instanceof RuleExecutionException ? 422 : 500, e.getMessage()));
+                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.ofTest(c)))
+                .onFailure(e -> {
+                    IngestFailure f = IngestFailure.of(e, false);
+                    Responses.error(ctx, f.status(), f.error());
+                });
     }
 
     private void ready(RoutingContext ctx) {

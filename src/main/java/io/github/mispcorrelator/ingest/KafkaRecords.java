@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.ingest;
 
+import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
@@ -32,7 +33,7 @@ final class KafkaRecords {
     private static Alert alert(byte[] text, int depth) {
         JsonNode node;
         try {
-            node = AlertParser.MAPPER.readTree(text);
+            node = Json.MAPPER.readTree(text);
         } catch (java.io.IOException e) {
             throw new InvalidAlertException("malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.lookback;
 
+import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
@@ -11,12 +11,12 @@ import io.github.mispcorrelator.misp.AttributeListener;
 import io.github.mispcorrelator.misp.AttributeMatcher;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.rules.RuleSet;
-import io.github.mispcorrelator.store.HitStore;
+import io.github.mispcorrelator.correlate.HitStore;
 import io.github.mispcorrelator.store.ObservationIndex;
 import io.github.mispcorrelator.store.ObservationStore;
 import io.github.mispcorrelator.store.ObservationStore.Sighting;
 import io.github.mispcorrelator.store.ObservationStore.StoredHit;
-import io.github.mispcorrelator.store.Origin;
+import io.github.mispcorrelator.correlate.Origin;
 import io.github.mispcorrelator.wazuh.AnalysisdSocket;
 import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.Future;
@@ -229,7 +229,7 @@ public final class LookBack implements AutoCloseable {
      * at its time, so that retries and re-runs collide on the hits unique key.
      */
     static Alert alertOf(Sighting s) {
-        ObjectNode json = AlertParser.MAPPER.createObjectNode();
+        ObjectNode json = Json.MAPPER.createObjectNode();
         json.put("id", s.firstAlertId());
         json.put("timestamp", WAZUH_TIME.format(s.firstSeen().atOffset(ZoneOffset.UTC)));
         json.putObject("agent").put("id", s.agentId()).put("name", s.agentName());

@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.misp;
 
+import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
@@ -77,7 +77,7 @@ public final class FeedSource implements MispSource {
         for (Path file : eventFiles) {
             JsonNode root;
             try {
-                root = AlertParser.MAPPER.readTree(file.toFile());
+                root = Json.MAPPER.readTree(file.toFile());
             } catch (IOException e) {
                 throw new IllegalArgumentException("MISP feed event " + file + " is not valid JSON: " + e.getMessage());
             }
@@ -122,7 +122,7 @@ public final class FeedSource implements MispSource {
         List<Path> files = new ArrayList<>();
         try {
             if (Files.isRegularFile(manifest)) {
-                JsonNode m = AlertParser.MAPPER.readTree(manifest.toFile());
+                JsonNode m = Json.MAPPER.readTree(manifest.toFile());
                 for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
                     String uuid = it.next();
                     Path f = dir.resolve(uuid + ".json");

@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.misp;
 
+import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.IpAddresses;
 
 import java.io.IOException;
@@ -261,7 +261,7 @@ public final class Warninglists {
             for (Path f : s.filter(p -> p.getFileName().toString().equals("list.json")).sorted().toList()) {
                 JsonNode root;
                 try {
-                    root = AlertParser.MAPPER.readTree(f.toFile());
+                    root = Json.MAPPER.readTree(f.toFile());
                 } catch (IOException e) {
                     throw new IllegalArgumentException("warning list " + f + " is not valid JSON: " + e.getMessage());
                 }
