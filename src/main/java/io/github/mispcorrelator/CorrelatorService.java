@@ -1,5 +1,6 @@
 package io.github.mispcorrelator;
 
+import io.github.mispcorrelator.config.ApiTokens;
 import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.correlate.EventSink;
 import io.github.mispcorrelator.correlate.Hit;
@@ -229,7 +230,7 @@ public final class CorrelatorService implements AutoCloseable {
 
     /** API tokens by role, from {@code INGEST_TOKEN}, {@code READ_TOKEN}, {@code ADMIN_TOKEN}. */
     private static AccessControl accessControl(CorrelatorConfig config) {
-        Map<AccessControl.Role, List<AccessControl.TokenDigest>> tokens = new EnumMap<>(AccessControl.Role.class);
+        Map<AccessControl.Role, List<ApiTokens.Digest>> tokens = new EnumMap<>(AccessControl.Role.class);
         config.find(CorrelatorConfig.INGEST_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.INGEST, t));
         config.find(CorrelatorConfig.READ_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.READ, t));
         config.find(CorrelatorConfig.ADMIN_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.ADMIN, t));

@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.audit;
 
 import io.github.mispcorrelator.http.Responses;
+import io.github.mispcorrelator.http.Routes;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -35,7 +36,7 @@ import java.util.Map;
  * {@code /ui/}. Queries run read-only on their own small worker pool, never on the event loop, so that exports cannot
  * take every connection from ingest.
  */
-public final class HitsApi {
+public final class HitsApi implements Routes {
     private static final Logger LOG = LoggerFactory.getLogger(HitsApi.class);
     /** The page's scripts and styles are its own files; nothing else may run in it. */
     static final String UI_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -51,6 +52,7 @@ public final class HitsApi {
     }
 
     /** Adds the hits endpoints and the page to a router (behind its access control). */
+    @Override
     public void mount(Router router) {
         router.get("/v1/hits").handler(this::list);
         router.get("/v1/hits/stats").handler(this::stats);

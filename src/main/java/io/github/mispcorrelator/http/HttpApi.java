@@ -4,7 +4,6 @@ import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
-import io.github.mispcorrelator.audit.HitsApi;
 import io.github.mispcorrelator.metrics.Metrics;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleManager;
@@ -41,8 +40,8 @@ public final class HttpApi extends VerticleBase {
     private final HitStore store;
     private AccessControl access;
     private PemKeyCertOptions tls;
-    private HitsApi hitsApi;
-    private io.github.mispcorrelator.audit.ObservationsApi observationsApi;
+    private Routes hitsApi;
+    private Routes observationsApi;
     private HttpServer server;
     private Metrics metrics;
     private java.util.function.Supplier<JsonObject> mispStatus;
@@ -114,7 +113,7 @@ public final class HttpApi extends VerticleBase {
     }
 
     /** Mounts {@code GET /v1/observations} (the observation index). */
-    public HttpApi withObservations(io.github.mispcorrelator.audit.ObservationsApi observationsApi) {
+    public HttpApi withObservations(Routes observationsApi) {
         this.observationsApi = observationsApi;
         return this;
     }
@@ -125,14 +124,14 @@ public final class HttpApi extends VerticleBase {
         return this;
     }
 
-    /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
     /** {@code GET /v1/coverage}: the blind-spot report over the alerts {@code recent} holds. */
     public HttpApi withCoverage(io.github.mispcorrelator.coverage.RecentAlerts recent) {
         this.recentAlerts = recent;
         return this;
     }
 
-    public HttpApi withHits(HitsApi hitsApi) {
+    /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
+    public HttpApi withHits(Routes hitsApi) {
         this.hitsApi = hitsApi;
         return this;
     }

@@ -8,7 +8,6 @@ import io.github.mispcorrelator.store.RecheckQueue;
 import io.github.mispcorrelator.correlate.EventSink;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -20,9 +20,7 @@ import io.github.mispcorrelator.correlate.Origin;
 import io.github.mispcorrelator.store.PostgresHitStore;
 import io.github.mispcorrelator.correlate.EventSink;
 import io.github.mispcorrelator.wazuh.AnalysisdSocket;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.PrintStream;

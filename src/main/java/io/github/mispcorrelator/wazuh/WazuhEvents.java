@@ -6,7 +6,6 @@ import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.correlate.HitJson;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.misp.MispAttribute;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;

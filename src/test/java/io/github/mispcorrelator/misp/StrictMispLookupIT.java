@@ -1,7 +1,6 @@
 package io.github.mispcorrelator.misp;
 
 import io.github.mispcorrelator.alert.AlertParser;
-import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.support.FakeMisp;
