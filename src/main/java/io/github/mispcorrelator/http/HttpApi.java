@@ -270,6 +270,12 @@ public final class HttpApi extends VerticleBase {
     }
 
     private void alert(RoutingContext ctx, io.vertx.core.buffer.Buffer body) {
+        String format = ctx.request().getParam("format");
+        if (format != null && !format.equals("analysisd")) {
+            Responses.error(ctx, 400, "format: expected analysisd (the events also as analysisd messages), or none");
+            return;
+        }
+        boolean analysisdLines = format != null;
         Alert alert;
         try {
             alert = AlertParser.parse(body.getBytes());
@@ -283,7 +289,7 @@ public final class HttpApi extends VerticleBase {
         permit.working();
         // the slot is given back once the answer is written (a draining shutdown waits for it)
         correlator.process(alert)
-                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.of(c)))
+                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.of(c, analysisdLines)))
                 .onFailure(e -> {
                     IngestFailure f = IngestFailure.of(e, false);
                     if (f.retry()) {
