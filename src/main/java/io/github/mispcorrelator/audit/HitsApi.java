@@ -15,6 +15,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -290,7 +291,7 @@ public final class HitsApi implements Routes {
         T run() throws SQLException;
     }
 
-    private <T> void query(RoutingContext ctx, Work<T> work, java.util.function.Consumer<T> reply) {
+    private <T> void query(RoutingContext ctx, Work<T> work, Consumer<T> reply) {
         Future<T> f = executor.executeBlocking(work::run, false);
         f.onSuccess(reply::accept).onFailure(e -> failed(ctx, e));
     }

@@ -20,6 +20,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -84,25 +85,25 @@ public final class AccessControl implements Handler<RoutingContext> {
      * The role an endpoint needs: empty for the open health checks. Anything not listed needs {@code admin}, so an
      * endpoint added without thought here is closed rather than open.
      */
-    static java.util.Optional<Role> required(HttpMethod method, String path) {
+    static Optional<Role> required(HttpMethod method, String path) {
         String p = path == null ? "" : path;
         if (p.startsWith("/health/")) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
         if (method == HttpMethod.POST && (p.equals("/v1/alerts") || p.equals("/v1/alerts/batch"))) {
-            return java.util.Optional.of(Role.INGEST);
+            return Optional.of(Role.INGEST);
         }
         if (read && (p.equals("/v1/hits") || p.startsWith("/v1/hits/") || p.equals("/v1/rules") || p.equals("/v1/coverage")
                 || p.equals("/metrics") || p.equals("/v1/misp/status") || p.equals("/v1/cluster")
                 || p.equals("/v1/observations")
                 || p.equals("/ui") || p.startsWith("/ui/"))) {
-            return java.util.Optional.of(Role.READ);
+            return Optional.of(Role.READ);
         }
         if (method == HttpMethod.POST && p.equals("/v1/rules/test")) {
-            return java.util.Optional.of(Role.READ);
+            return Optional.of(Role.READ);
         }
-        return java.util.Optional.of(Role.ADMIN);
+        return Optional.of(Role.ADMIN);
     }
 
     /** The roles a presented token carries (empty: unknown token). Every digest is compared, in constant time. */

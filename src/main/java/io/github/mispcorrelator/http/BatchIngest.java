@@ -1,15 +1,15 @@
 package io.github.mispcorrelator.http;
 
-import io.github.mispcorrelator.correlate.Correlation;
-import io.github.mispcorrelator.correlate.Correlator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.correlate.Correlation;
+import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.json.Json;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import io.vertx.core.Future;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -1,11 +1,11 @@
 package io.github.mispcorrelator.lookback;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.AttributeFilter;
 import io.github.mispcorrelator.misp.AttributeListener;
 import io.github.mispcorrelator.misp.AttributeMatcher;
@@ -26,6 +26,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -147,7 +148,7 @@ public final class LookBack implements AutoCloseable {
         return byKey;
     }
 
-    private List<Sighting> join(Map<String, List<MispAttribute>> byKey) throws java.sql.SQLException {
+    private List<Sighting> join(Map<String, List<MispAttribute>> byKey) throws SQLException {
         ObservationStore store = index.store();
         List<String> keys = new ArrayList<>(byKey.keySet());
         List<Sighting> out = new ArrayList<>();
@@ -159,7 +160,7 @@ public final class LookBack implements AutoCloseable {
 
     /** Builds and scores the hits of the sightings (worker thread). */
     private List<Found> score(List<Sighting> seen, Map<String, List<MispAttribute>> byKey, Instant now)
-            throws java.sql.SQLException {
+            throws SQLException {
         Set<String> values = new HashSet<>();
         seen.forEach(s -> values.add(s.value()));
         Set<StoredHit> stored = index.store().hitsOfValuesNow(values);

@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.misp;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.json.Json;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -1,11 +1,11 @@
 package io.github.mispcorrelator.ruletest;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.misp.MispJson;

@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.store;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;

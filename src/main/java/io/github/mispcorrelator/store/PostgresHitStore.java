@@ -1,6 +1,5 @@
 package io.github.mispcorrelator.store;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +9,7 @@ import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.correlate.HitStore;
 import io.github.mispcorrelator.correlate.Origin;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;

@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.store;
 
-import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.correlate.UncheckedAlerts;
+import io.github.mispcorrelator.json.Json;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 

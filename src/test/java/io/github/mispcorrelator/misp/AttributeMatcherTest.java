@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.misp;
 
-import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.api.Test;
 

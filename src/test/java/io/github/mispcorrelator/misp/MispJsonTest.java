@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.misp;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.api.Test;
 

@@ -1,11 +1,11 @@
 package io.github.mispcorrelator.misp;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.Fixtures;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,9 +1,9 @@
 package io.github.mispcorrelator.rules;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.DefaultRules;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.params.ParameterizedTest;

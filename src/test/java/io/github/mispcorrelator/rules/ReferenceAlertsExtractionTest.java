@@ -1,10 +1,10 @@
 package io.github.mispcorrelator.rules;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.DefaultRules;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,10 @@
 package io.github.mispcorrelator.store;
 
-import io.github.mispcorrelator.json.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
