@@ -6,9 +6,10 @@
 #   custom-misp-correlator <alert_file> <api_key> <hook_url> [debug] [<options_file> <timeout> <retries>]
 #
 # Wazuh 4.8 and later pass all seven arguments; older managers pass the first three (and "debug"), and may append
-# "> /dev/null 2>&1" as literal arguments. The script POSTs each alert to <hook_url>/v1/alerts and writes every
-# event the correlator answers to analysisd's socket (queue/sockets/queue) as "1:<location>:<json>", so Wazuh
-# rules (rules/misp_correlator_rules.xml) turn them into alerts.
+# "> /dev/null 2>&1" as literal arguments. The script POSTs each alert to <hook_url>/v1/alerts?format=analysisd
+# and writes the analysisd messages the correlator answers ("analysisd": ["1:<location>:<json>", ...], formatted by
+# the service's own AnalysisdMessage, so the bytes are the tail's) to analysisd's socket (queue/sockets/queue) as
+# they are, so Wazuh rules (rules/misp_correlator_rules.xml) turn them into alerts.
 #
 # When the correlator cannot be reached it keeps the alert in a spool file, re-sent first on the next run, and
 # sends one "misp.error" event so the SOC sees the outage. It never writes the API key anywhere.
@@ -30,7 +31,6 @@
 # sequence: for down_window seconds after the correlator was last found unreachable, a run tries once, without
 # retries (the first alert that gets through ends the window and empties the spool).
 
-import copy
 import errno
 import hashlib
 import ipaddress
@@ -45,7 +45,6 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from contextlib import contextmanager
 
 try:
@@ -58,8 +57,8 @@ VERSION = "1"
 
 # analysisd reads at most this many bytes of one datagram (same limit as AnalysisdMessage.MAX_BYTES in Java)
 MAX_MESSAGE_BYTES = 65535
-# long texts are cut to this many UTF-16 code units when an event is too large (Java's String.length())
-CUT_LENGTH = 1024
+# the forwarder's own error events carry alert fields: each cut to this many characters, so the event stays small
+MAX_FIELD_CHARS = 256
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
@@ -295,64 +294,18 @@ def alerts_url(hook_url):
     path = parts.path.rstrip("/")
     if not path.endswith("/v1/alerts"):
         path += "/v1/alerts"
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    # the answer then carries the events as ready analysisd messages
+    query = (parts.query + "&" if parts.query else "") + "format=analysisd"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The alert, and the analysisd message: the same bytes as io.github.mispcorrelator.wazuh.AnalysisdMessage
-
-
-class RawNumber(object):
-    """A JSON number with a fraction or exponent, kept as written so it is re-encoded exactly."""
-    __slots__ = ("text",)
-
-    def __init__(self, text):
-        self.text = text
-
-    def __deepcopy__(self, memo):
-        return self
-
-
-_RAW_TOKEN = "misp-correlator-raw-number-%s-" % uuid.uuid4().hex
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
-
-
-def _java_escape(match):
-    # Jackson writes \u00XX escapes with upper-case hex digits, Python with lower-case
-    body = match.group(1)
-    if body[0] == "u":
-        return "\\u" + body[1:].upper()
-    return match.group(0)
-
-
-def encode_json(value):
-    """Compact JSON as Vert.x/Jackson writes it: no spaces, non-ASCII as is, control characters escaped."""
-    raws = {}
-
-    def default(o):
-        if isinstance(o, RawNumber):
-            key = "%s%d" % (_RAW_TOKEN, len(raws))
-            raws[key] = o.text
-            return key
-        raise TypeError("not JSON: %r" % type(o))
-
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)
-    for key, raw in raws.items():
-        text = text.replace('"%s"' % key, raw, 1)
-    return _ESCAPE.sub(_java_escape, text)
+# The alert, and the forwarder's own error events (the correlator's events come ready formatted)
 
 
 def utf8(text):
     # a lone surrogate becomes "?", as Java's String.getBytes(UTF_8) does
     return text.encode("utf-8", "replace")
-
-
-def _utf16_length(text):
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _utf16_cut(text, length):
-    return text.encode("utf-16-le", "surrogatepass")[:2 * length].decode("utf-16-le", "surrogatepass")
 
 
 def _text(value):
@@ -361,8 +314,6 @@ def _text(value):
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, RawNumber):
-        return value.text
     if isinstance(value, float):
         return repr(value)
     return str(value)
@@ -394,29 +345,13 @@ def location(alert):
     return raw.replace("|", "||").replace(":", "|:")
 
 
-def format_message(alert, event):
-    """The datagram for one event, or None when even the shrunk event does not fit 65,535 bytes."""
-    prefix = "1:" + location(alert) + ":"
-    data = utf8(prefix + encode_json(event))
-    if len(data) <= MAX_MESSAGE_BYTES:
-        return data
-    smaller = copy.deepcopy(event)
-    misp = smaller.get("misp") if isinstance(smaller, dict) else None
-    if isinstance(misp, dict):
-        misp["tags"] = []
-        misp["truncated"] = True
-        for key in ("event_info", "value"):
-            value = misp.get(key)
-            if isinstance(value, str) and _utf16_length(value) > CUT_LENGTH:
-                misp[key] = _utf16_cut(value, CUT_LENGTH)
-        source = misp.get("source")
-        if isinstance(source, dict):
-            description = source.get("description")
-            if isinstance(description, str) and _utf16_length(description) > CUT_LENGTH:
-                source["description"] = _utf16_cut(description, CUT_LENGTH)
-    data = utf8(prefix + encode_json(smaller))
-    if len(data) > MAX_MESSAGE_BYTES:
-        return None
+def error_message(alert, line, message):
+    """The datagram for one of the forwarder's own events ("1:<location>:<json>"): small, so it always fits."""
+    data = utf8("1:" + location(alert or {}) + ":" + json.dumps(error_event(alert, line, message), ensure_ascii=False,
+                                                          separators=(",", ":")))
+    if len(data) > MAX_MESSAGE_BYTES:  # an agent name of 60 kB: the manager's location instead
+        data = utf8("1:misp:" + json.dumps(error_event(alert, line, message), ensure_ascii=False,
+                                             separators=(",", ":")))
     return data
 
 
@@ -441,9 +376,9 @@ def error_event(alert, line, message):
         "integration": "misp",
         "misp": {"error": message},
         "correlator": {
-            "alert_id": alert_id(alert, line),
-            "agent_id": field(alert, "agent.id", "000") if alert is not None else "000",
-            "rule_id": field(alert, "rule.id", "") if alert is not None else "",
+            "alert_id": alert_id(alert, line)[:MAX_FIELD_CHARS],
+            "agent_id": field(alert, "agent.id", "000")[:MAX_FIELD_CHARS] if alert is not None else "000",
+            "rule_id": field(alert, "rule.id", "")[:MAX_FIELD_CHARS] if alert is not None else "",
         },
     }
 
@@ -500,11 +435,12 @@ class Outcome(object):
     UNAVAILABLE = "unavailable"  # connection error, timeout, 502/503/504: retried, then spooled
     REFUSED = "refused"        # 401/403/404/3xx, TLS errors: a set-up problem; spooled without retrying
 
-    def __init__(self, kind, reason="", status=None, events=None, retry_after=None):
+    def __init__(self, kind, reason="", status=None, events=None, retry_after=None, unfit=0):
         self.kind = kind
         self.reason = reason
         self.status = status
-        self.events = events or []
+        self.events = events or []  # the analysisd messages, as text
+        self.unfit = unfit
         self.retry_after = retry_after
 
 
@@ -614,14 +550,16 @@ class Correlator(object):
         if len(answer) > MAX_ANSWER_BYTES:
             return Outcome(Outcome.FAILED, "answer larger than %d bytes" % MAX_ANSWER_BYTES, status)
         try:
-            parsed = json.loads(answer.decode("utf-8"), parse_float=RawNumber)
+            parsed = json.loads(answer.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             # not the correlator answering (a proxy's page?): keep the alert
             return Outcome(Outcome.REFUSED, "answered 200 with a body that is not JSON", status)
-        events = parsed.get("events") if isinstance(parsed, dict) else None
-        if not isinstance(events, list):
-            return Outcome(Outcome.REFUSED, "answered 200 without an events list", status)
-        return Outcome(Outcome.OK, "", status, events)
+        lines = parsed.get("analysisd") if isinstance(parsed, dict) else None
+        if not isinstance(lines, list):
+            # not the correlator, or one older than this forwarder: keep the alert
+            return Outcome(Outcome.REFUSED, "answered 200 without analysisd messages", status)
+        unfit = parsed.get("analysisd_unfit")
+        return Outcome(Outcome.OK, "", status, lines, unfit=unfit if isinstance(unfit, int) else 0)
 
     def _http_error(self, e):
         status = e.code
@@ -828,18 +766,17 @@ class Forwarder(object):
     def close(self):
         self.analysisd.close()
 
-    def deliver(self, alert, events):
-        """Sends each event; False when analysisd could not be written to."""
+    def deliver(self, alert, events, unfit=0):
+        """Writes each message as the correlator formatted it; False when analysisd could not be written to."""
+        if unfit:
+            self.log.error("alert %s: %d event(s) left out by the correlator: each does not fit one analysisd message"
+                           " even shrunk" % (self._id(alert), unfit))
         sent = 0
         for event in events:
-            if not isinstance(event, dict):
-                self.log.warning("alert %s: skipped an event that is not a JSON object" % self._id(alert))
+            if not isinstance(event, str):
+                self.log.warning("alert %s: skipped an analysisd message that is not a string" % self._id(alert))
                 continue
-            data = format_message(alert or {}, event)
-            if data is None:
-                self.log.error("alert %s: an event does not fit one analysisd message even shrunk; dropped"
-                               % self._id(alert))
-                continue
+            data = utf8(event)
             if not self.analysisd.send(data):
                 if sent:
                     self.log.error("alert %s: %d of %d events were delivered before analysisd failed"
@@ -864,7 +801,7 @@ class Forwarder(object):
             self._mark(outcome)
         if outcome.kind == Outcome.OK:
             self.log.debug("alert %s: %d event(s)" % (self._id(alert), len(outcome.events)))
-            if self.deliver(alert, outcome.events):
+            if self.deliver(alert, outcome.events, outcome.unfit):
                 return True
             # the correlator stored the hits; re-sending the alert later answers the same events again
             self.analysisd_down = True
@@ -920,9 +857,7 @@ class Forwarder(object):
             self.retries = self.config.retries
 
     def _send_error(self, alert, line, message):
-        data = format_message(alert or {}, error_event(alert, line, self.log.mask(message)))
-        if data is not None:
-            self.analysisd.send(data)
+        self.analysisd.send(error_message(alert, line, self.log.mask(message)))
 
     def replay(self):
         """Re-sends the spooled alerts, oldest first; keeps those that still cannot be delivered."""

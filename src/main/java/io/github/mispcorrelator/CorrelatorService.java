@@ -1,6 +1,10 @@
 package io.github.mispcorrelator;
 
+import io.github.mispcorrelator.config.ApiTokens;
 import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.correlate.EventSink;
+import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.correlate.HitStore;
 import io.github.mispcorrelator.config.Version;
 
 import io.github.mispcorrelator.audit.Audit;
@@ -21,7 +25,6 @@ import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.store.Database;
-import io.github.mispcorrelator.store.HitStore;
 import io.github.mispcorrelator.store.PostgresHitStore;
 import io.github.mispcorrelator.ingest.AlertsTail;
 import io.github.mispcorrelator.ingest.Rechecker;
@@ -130,10 +133,11 @@ public final class CorrelatorService implements AutoCloseable {
                     .matchParentDomains(config.get(CorrelatorConfig.MISP_MATCH_PARENT_DOMAINS));
             io.github.mispcorrelator.coverage.RecentAlerts recentAlerts =
                     new io.github.mispcorrelator.coverage.RecentAlerts(config.get(CorrelatorConfig.COVERAGE_RECENT_ALERTS));
-            correlator.keepRecent(recentAlerts);
+            correlator.keepRecent(recentAlerts::add);
             SightingReporter sightings = sightings(vertx, config, metrics);
             if (sightings != null) {
-                correlator.onHitsStored(sightings::report);
+                correlator.onHitsStored(hits -> sightings.report(hits.get(0).getAlert(),
+                        hits.stream().map(Hit::attribute).toList()));
             }
             // the observation index and the look-back: see README, Look-back
             var lookBack = io.github.mispcorrelator.lookback.LookBackService.create(vertx, config, database.dataSource(),
@@ -208,7 +212,8 @@ public final class CorrelatorService implements AutoCloseable {
             try {
                 service.startTail(config, correlator);
                 service.startKafka(config, correlator);
-                service.rechecker = new Rechecker(vertx, recheckQueue, correlator, misp, service.analysisd,
+                service.rechecker = new Rechecker(vertx, recheckQueue, correlator, misp,
+                        service.analysisd == null ? EventSink.NONE : service.analysisd,
                         config.get(CorrelatorConfig.MISP_RECHECK_INTERVAL));
                 rechecker.set(service.rechecker);
             } catch (RuntimeException e) {
@@ -226,7 +231,7 @@ public final class CorrelatorService implements AutoCloseable {
 
     /** API tokens by role, from {@code INGEST_TOKEN}, {@code READ_TOKEN}, {@code ADMIN_TOKEN}. */
     private static AccessControl accessControl(CorrelatorConfig config) {
-        Map<AccessControl.Role, List<AccessControl.TokenDigest>> tokens = new EnumMap<>(AccessControl.Role.class);
+        Map<AccessControl.Role, List<ApiTokens.Digest>> tokens = new EnumMap<>(AccessControl.Role.class);
         config.find(CorrelatorConfig.INGEST_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.INGEST, t));
         config.find(CorrelatorConfig.READ_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.READ, t));
         config.find(CorrelatorConfig.ADMIN_TOKEN).ifPresent(t -> tokens.put(AccessControl.Role.ADMIN, t));
@@ -305,7 +310,8 @@ public final class CorrelatorService implements AutoCloseable {
         }
         Path socketPath = config.get(CorrelatorConfig.ANALYSISD_SOCKET);
         analysisd = socketPath == null ? null : AnalysisdSocket.open(socketPath);
-        tail = new AlertsTail(vertx, file, correlator, new TailOffsets(database.dataSource(), jdbc, cluster.instance()), analysisd,
+        tail = new AlertsTail(vertx, file, correlator, new TailOffsets(database.dataSource(), jdbc, cluster.instance()),
+                analysisd == null ? EventSink.NONE : analysisd,
                 config.get(CorrelatorConfig.TAIL_START).equals("beginning") ? AlertsTail.StartAt.BEGINNING : AlertsTail.StartAt.END,
                 config.get(CorrelatorConfig.TAIL_POLL));
         try {

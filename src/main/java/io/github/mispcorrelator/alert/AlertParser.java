@@ -1,14 +1,12 @@
 package io.github.mispcorrelator.alert;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mispcorrelator.json.Json;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,15 +14,8 @@ import java.util.HexFormat;
 
 /** Turns the text of one alert into an {@link Alert}, or says precisely why it cannot. */
 public final class AlertParser {
-    public static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .build();
-
-    static {
-        // A hostile body must not make the parser recurse without bound.
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build());
-    }
+    /** Strict: duplicate keys and trailing tokens refused, nesting bounded (see {@link Json}). */
+    private static final ObjectMapper MAPPER = Json.MAPPER;
 
     private AlertParser() {
     }
@@ -43,7 +34,7 @@ public final class AlertParser {
             throw new InvalidAlertException("malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr() : ""));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new InvalidAlertException("unreadable body: " + e.getMessage());
         }
         if (node == null || node.isMissingNode()) {

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.audit;
 
+import io.github.mispcorrelator.store.Cluster;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 
@@ -32,7 +33,7 @@ public final class Audit implements AutoCloseable {
 
     /** @param singleton with several instances on one database, only its holder runs the maintenance; null: always */
     public static Audit start(Vertx vertx, DataSource dataSource, int poolSize, int retentionDays,
-                              io.github.mispcorrelator.store.Cluster.Singleton singleton) {
+                              Cluster.Singleton singleton) {
         WorkerExecutor executor = vertx.createSharedWorkerExecutor("audit-jdbc", Math.max(1, poolSize / 2));
         Retention retention = new Retention(dataSource, retentionDays);
         long timer = retention.schedule(vertx, executor, MAINTENANCE_EVERY,
@@ -49,7 +50,7 @@ public final class Audit implements AutoCloseable {
     }
 
     /** {@code GET /v1/observations}, on the same workers as the hits API. */
-    public ObservationsApi observationsApi(javax.sql.DataSource dataSource, int lookbackDays) {
+    public ObservationsApi observationsApi(DataSource dataSource, int lookbackDays) {
         return new ObservationsApi(dataSource, executor, lookbackDays);
     }
 

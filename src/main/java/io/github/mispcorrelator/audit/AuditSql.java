@@ -1,6 +1,8 @@
 package io.github.mispcorrelator.audit;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -105,6 +107,6 @@ final class AuditSql {
     static final String QUERY_TIMEOUT = "SET LOCAL statement_timeout = '30s'";
 
     static Object bindable(Object arg) {
-        return arg instanceof Instant i ? java.time.OffsetDateTime.ofInstant(i, java.time.ZoneOffset.UTC) : arg;
+        return arg instanceof Instant i ? OffsetDateTime.ofInstant(i, ZoneOffset.UTC) : arg;
     }
 }

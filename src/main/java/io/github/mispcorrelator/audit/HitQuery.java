@@ -6,6 +6,7 @@ import io.github.mispcorrelator.indicator.Normaliser;
 import io.vertx.core.MultiMap;
 
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -67,7 +68,7 @@ public final class HitQuery {
                 long micros = Long.parseLong(m.group(1));
                 return new Cursor(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
                         Math.floorMod(micros, 1_000_000L) * 1_000L), Long.parseLong(m.group(2)));
-            } catch (NumberFormatException | java.time.DateTimeException e) {
+            } catch (NumberFormatException | DateTimeException e) {
                 throw new BadParameterException("cursor", "not a cursor from a previous page's next_cursor");
             }
         }
@@ -206,23 +207,23 @@ public final class HitQuery {
         String v = raw.strip().replace(' ', '+');
         try {
             return OffsetDateTime.parse(v).toInstant();
-        } catch (java.time.DateTimeException ignored) {
+        } catch (DateTimeException ignored) {
             // next form
         }
         try {
             return OffsetDateTime.parse(v, Alert.WAZUH_TIME).toInstant();
-        } catch (java.time.DateTimeException ignored) {
+        } catch (DateTimeException ignored) {
             // next form
         }
         try {
             return LocalDateTime.parse(v).toInstant(ZoneOffset.UTC);
-        } catch (java.time.DateTimeException ignored) {
+        } catch (DateTimeException ignored) {
             // next form
         }
         try {
             LocalDate day = LocalDate.parse(v);
             return (endOfDay ? day.plusDays(1) : day).atStartOfDay().toInstant(ZoneOffset.UTC);
-        } catch (java.time.DateTimeException e) {
+        } catch (DateTimeException e) {
             throw new BadParameterException(name, "expected an ISO-8601 time such as 2025-08-13T08:45:06Z or a date "
                     + "such as 2025-08-13 (UTC)");
         }

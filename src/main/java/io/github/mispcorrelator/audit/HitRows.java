@@ -8,9 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -47,7 +49,7 @@ final class HitRows {
         if (v == null) {
             return null;
         }
-        if (v instanceof java.sql.Timestamp) {
+        if (v instanceof Timestamp) {
             return time(rs.getObject(i, OffsetDateTime.class));
         }
         if (v instanceof Array a) {
@@ -113,7 +115,7 @@ final class HitRows {
     }
 
     private static List<String> concat(List<String> list, String extra) {
-        java.util.ArrayList<String> out = new java.util.ArrayList<>(list);
+        ArrayList<String> out = new ArrayList<>(list);
         out.add(extra);
         return List.copyOf(out);
     }

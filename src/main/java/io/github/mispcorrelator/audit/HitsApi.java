@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.audit;
 
 import io.github.mispcorrelator.http.Responses;
+import io.github.mispcorrelator.http.Routes;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -14,6 +15,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,7 +37,7 @@ import java.util.Map;
  * {@code /ui/}. Queries run read-only on their own small worker pool, never on the event loop, so that exports cannot
  * take every connection from ingest.
  */
-public final class HitsApi {
+public final class HitsApi implements Routes {
     private static final Logger LOG = LoggerFactory.getLogger(HitsApi.class);
     /** The page's scripts and styles are its own files; nothing else may run in it. */
     static final String UI_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -51,6 +53,7 @@ public final class HitsApi {
     }
 
     /** Adds the hits endpoints and the page to a router (behind its access control). */
+    @Override
     public void mount(Router router) {
         router.get("/v1/hits").handler(this::list);
         router.get("/v1/hits/stats").handler(this::stats);
@@ -288,7 +291,7 @@ public final class HitsApi {
         T run() throws SQLException;
     }
 
-    private <T> void query(RoutingContext ctx, Work<T> work, java.util.function.Consumer<T> reply) {
+    private <T> void query(RoutingContext ctx, Work<T> work, Consumer<T> reply) {
         Future<T> f = executor.executeBlocking(work::run, false);
         f.onSuccess(reply::accept).onFailure(e -> failed(ctx, e));
     }

@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.audit;
 
 import io.github.mispcorrelator.http.Responses;
+import io.github.mispcorrelator.http.Routes;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.indicator.Normaliser;
 import io.github.mispcorrelator.store.ObservationStore;
@@ -31,7 +32,7 @@ import java.util.Set;
  * values are (hashes and domains lower-cased, IPs canonical), for every indicator type it can be, unless {@code type}
  * names one.
  */
-public final class ObservationsApi {
+public final class ObservationsApi implements Routes {
     private static final Logger LOG = LoggerFactory.getLogger(ObservationsApi.class);
     static final int MAX_VALUE_LENGTH = 8192;
     static final int DEFAULT_AGENTS = 100;
@@ -48,6 +49,7 @@ public final class ObservationsApi {
         this.lookbackDays = lookbackDays;
     }
 
+    @Override
     public void mount(Router router) {
         router.get("/v1/observations").handler(this::find);
     }

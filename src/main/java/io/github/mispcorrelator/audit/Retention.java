@@ -6,6 +6,7 @@ import io.vertx.core.WorkerExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -74,7 +75,7 @@ public final class Retention {
     }
 
     /** As above, each pass only when {@code mayRun} says so (this instance holds the retention singleton). */
-    public long schedule(Vertx vertx, WorkerExecutor executor, Duration every, java.util.function.BooleanSupplier mayRun) {
+    public long schedule(Vertx vertx, WorkerExecutor executor, Duration every, BooleanSupplier mayRun) {
         return vertx.setPeriodic(0, every.toMillis(), id -> {
             if (mayRun.getAsBoolean()) {
                 runLogged(executor);

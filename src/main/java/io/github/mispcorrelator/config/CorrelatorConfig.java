@@ -3,7 +3,6 @@ package io.github.mispcorrelator.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.github.mispcorrelator.http.AccessControl;
 
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -195,12 +194,12 @@ public final class CorrelatorConfig {
             Parsers.READABLE_FILE, "Kafka client properties (as for the Kafka tools' --command-config) applied last: mTLS, OAUTHBEARER, Kerberos, tuning.");
 
     // ---- access, TLS, retention (see README, Auditing) ----
-    public static final ConfigKey<List<AccessControl.TokenDigest>> INGEST_TOKEN = new ConfigKey<>("INGEST_TOKEN", null,
-            AccessControl::parseTokens, "API tokens (comma-separated; each the token or sha256:<hex digest>) that may send alerts.");
-    public static final ConfigKey<List<AccessControl.TokenDigest>> READ_TOKEN = new ConfigKey<>("READ_TOKEN", null,
-            AccessControl::parseTokens, "API tokens that may read hits and rule status, test rules and open /ui/.");
-    public static final ConfigKey<List<AccessControl.TokenDigest>> ADMIN_TOKEN = new ConfigKey<>("ADMIN_TOKEN", null,
-            AccessControl::parseTokens, "API tokens that may do everything, including reloading the rules.");
+    public static final ConfigKey<List<ApiTokens.Digest>> INGEST_TOKEN = new ConfigKey<>("INGEST_TOKEN", null,
+            ApiTokens::parse, "API tokens (comma-separated; each the token or sha256:<hex digest>) that may send alerts.");
+    public static final ConfigKey<List<ApiTokens.Digest>> READ_TOKEN = new ConfigKey<>("READ_TOKEN", null,
+            ApiTokens::parse, "API tokens that may read hits and rule status, test rules and open /ui/.");
+    public static final ConfigKey<List<ApiTokens.Digest>> ADMIN_TOKEN = new ConfigKey<>("ADMIN_TOKEN", null,
+            ApiTokens::parse, "API tokens that may do everything, including reloading the rules.");
     public static final ConfigKey<Path> HTTP_TLS_CERT_FILE = new ConfigKey<>("HTTP_TLS_CERT_FILE", null,
             Parsers.READABLE_FILE, "PEM certificate (chain) of the HTTP API; with HTTP_TLS_KEY_FILE the API speaks HTTPS.");
     public static final ConfigKey<Path> HTTP_TLS_KEY_FILE = new ConfigKey<>("HTTP_TLS_KEY_FILE", null,
@@ -339,7 +338,7 @@ public final class CorrelatorConfig {
         boolean tokens = java.util.stream.Stream.of(INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN)
                 .anyMatch(k -> values.get(k) instanceof List<?> l && !l.isEmpty());
         String host = (String) values.get(HTTP_HOST);
-        if (!tokens && !AccessControl.isLoopback(host)) {
+        if (!tokens && !ApiTokens.isLoopback(host)) {
             problems.add(HTTP_HOST.envVar() + " = '" + host + "' is not a loopback address, and no API token is set: "
                     + "without tokens anyone who reaches the port could use the API. Set " + INGEST_TOKEN.envVar() + ", "
                     + READ_TOKEN.envVar() + " and/or " + ADMIN_TOKEN.envVar() + ", or listen on 127.0.0.1");

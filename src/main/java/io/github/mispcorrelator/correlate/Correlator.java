@@ -5,44 +5,45 @@ import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.misp.LookupResult;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.misp.MispSource;
-import io.github.mispcorrelator.rules.RuleSet;
-import io.github.mispcorrelator.store.HitStore;
-import io.github.mispcorrelator.store.Origin;
-import io.github.mispcorrelator.store.RecheckQueue;
-import io.github.mispcorrelator.wazuh.WazuhEvents;
+import io.github.mispcorrelator.misp.ParentDomains;
+import io.github.mispcorrelator.misp.RestSearchRequest;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * One alert through the whole flow: extract indicators (DRL), look them up (MISP or feed), score the hits (DRL),
- * store them, and build the events for Wazuh. The returned future completes only once the hits are committed.
+ * store them. The returned future completes only once the hits are committed; the events for Wazuh are built from
+ * the {@link Correlation} by whoever delivers them ({@link EventSink}). Everything it needs from rules, store and
+ * re-check queue it reaches through the ports of this package ({@link Rules}, {@link HitStore},
+ * {@link UncheckedAlerts}, {@link Observations}), so those packages depend on this one and not the reverse.
  */
 public final class Correlator {
-    private final Supplier<RuleSet> rules;
+    private final Supplier<? extends Rules> rules;
     private final MispSource misp;
     private final HitStore store;
 
-    private final RecheckQueue recheck;
-    private volatile java.util.function.Consumer<List<Hit>> onStored = hits -> { };
-    private volatile io.github.mispcorrelator.store.ObservationIndex observations;
+    private final UncheckedAlerts recheck;
+    private volatile Consumer<List<Hit>> onStored = hits -> { };
+    private volatile Observations observations;
 
     /** Records every extracted indicator (hit or not, allow-listed ones excepted) in the observation index. */
-    public Correlator observing(io.github.mispcorrelator.store.ObservationIndex index) {
+    public Correlator observing(Observations index) {
         this.observations = index;
         return this;
     }
 
     private volatile boolean parentDomains;
-    private volatile io.github.mispcorrelator.coverage.RecentAlerts recent;
+    private volatile Consumer<Alert> recent;
 
-    /** Keeps each live alert in {@code recent}, for the blind-spot report ({@code GET /v1/coverage}). */
-    public Correlator keepRecent(io.github.mispcorrelator.coverage.RecentAlerts recent) {
+    /** Hands each live alert to {@code recent}, for the blind-spot report ({@code GET /v1/coverage}). */
+    public Correlator keepRecent(Consumer<Alert> recent) {
         this.recent = recent;
         return this;
     }
@@ -54,17 +55,17 @@ public final class Correlator {
     }
 
     /** Called with the hits of each alert once they are committed (e.g. to report sightings); must not block. */
-    public Correlator onHitsStored(java.util.function.Consumer<List<Hit>> listener) {
+    public Correlator onHitsStored(Consumer<List<Hit>> listener) {
         this.onStored = listener;
         return this;
     }
 
-    public Correlator(Supplier<RuleSet> rules, MispSource misp, HitStore store) {
+    public Correlator(Supplier<? extends Rules> rules, MispSource misp, HitStore store) {
         this(rules, misp, store, null);
     }
 
     /** @param recheck where alerts with unchecked values wait for MISP to answer again, or null */
-    public Correlator(Supplier<RuleSet> rules, MispSource misp, HitStore store, RecheckQueue recheck) {
+    public Correlator(Supplier<? extends Rules> rules, MispSource misp, HitStore store, UncheckedAlerts recheck) {
         this.rules = rules;
         this.misp = misp;
         this.store = store;
@@ -78,16 +79,19 @@ public final class Correlator {
 
     /** The whole flow; {@link Origin#RETRO_HUNT} marks hits found re-checking archived alerts. */
     public Future<Correlation> process(Alert alert, Origin origin) {
-        io.github.mispcorrelator.coverage.RecentAlerts keep = recent;
+        Consumer<Alert> keep = recent;
         if (keep != null && origin == Origin.LIVE) {
-            keep.add(alert);
+            keep.accept(alert);
         }
-        return evaluate(alert, misp, origin, true);
+        return evaluate(alert, misp, origin, true, false);
     }
 
-    /** The whole flow again for an alert whose values MISP could not check: its observations are recorded already. */
+    /**
+     * The whole flow again for an alert whose values MISP could not check: its observations are recorded already, and
+     * its events are those of the hits new now (the first pass's went to Wazuh with that answer).
+     */
     public Future<Correlation> recheck(Alert alert) {
-        return evaluate(alert, misp, Origin.LIVE, false);
+        return evaluate(alert, misp, Origin.LIVE, false, true);
     }
 
     /**
@@ -96,32 +100,34 @@ public final class Correlator {
      * @param source where to look indicators up: the configured MISP, or a test case's own attributes
      */
     public Future<Correlation> dryRun(Alert alert, MispSource source) {
-        return evaluate(alert, source, null, false);
+        return evaluate(alert, source, null, false, false);
     }
 
     /**
      * @param origin  where the hits are stored as coming from; {@code null} stores nothing
      * @param observe whether the alert's indicators go to the observation index
+     * @param newOnly whether the events are only those of the hits the store found new (a re-check)
      */
-    private Future<Correlation> evaluate(Alert alert, MispSource source, Origin origin, boolean observe) {
+    private Future<Correlation> evaluate(Alert alert, MispSource source, Origin origin, boolean observe,
+                                         boolean newOnly) {
         // one rule set for the whole alert, even if a reload swaps it meanwhile; the lease keeps it alive
-        RuleSet ruleSet;
+        Rules ruleSet;
         do {
             ruleSet = rules.get();
         } while (!ruleSet.acquire());
-        RuleSet leased = ruleSet;
+        Rules leased = ruleSet;
         Future<Correlation> running;
         try {
-            running = run(alert, leased, source, origin, observe);
+            running = run(alert, leased, source, origin, observe, newOnly);
         } catch (RuntimeException | StackOverflowError e) {
             // a rule or a lookup that throws synchronously must still give the lease back and fail this alert only
             leased.release();
             return Future.failedFuture(e instanceof StackOverflowError
-                    ? new io.github.mispcorrelator.rules.RuleExecutionException("a rule overflowed the stack on this alert")
+                    ? new RuleFailure("a rule overflowed the stack on this alert")
                     : e);
         }
         return running.onComplete(ar -> leased.release())
-                .recover(e -> e instanceof io.github.mispcorrelator.rules.RuleExecutionException
+                .recover(e -> e instanceof RuleFailure
                         // a rule's bug on this alert fails this alert only, and says so to the SOC: not a 5xx
                         ? Future.succeededFuture(ruleFailed(alert, leased.version(), e.getMessage()))
                         : Future.failedFuture(e));
@@ -129,12 +135,13 @@ public final class Correlator {
 
     /** The answer for an alert a rule failed on: nothing found, nothing stored, one error event naming the rule. */
     private static Correlation ruleFailed(Alert alert, String version, String message) {
-        return new Correlation(alert, List.of(), Set.of(), Set.of(), List.of(), Map.of(),
-                List.of(WazuhEvents.ruleError(alert, message, version)), version, List.of());
+        return new Correlation(alert, List.of(), Set.of(), Set.of(), List.of(), Map.of(), message, version, List.of(),
+                false);
     }
 
-    private Future<Correlation> run(Alert alert, RuleSet ruleSet, MispSource source, Origin origin, boolean observe) {
-        RuleSet.ExtractionResult extracted;
+    private Future<Correlation> run(Alert alert, Rules ruleSet, MispSource source, Origin origin, boolean observe,
+                                    boolean newOnly) {
+        Rules.Extracted extracted;
         try {
             extracted = ruleSet.extract(alert);
         } catch (RuntimeException e) {
@@ -145,7 +152,7 @@ public final class Correlator {
             observe(alert, ruleSet, indicators);
         }
         Future<LookupResult> lookup = parentDomains
-                ? io.github.mispcorrelator.misp.ParentDomains.lookup(source, indicators) : source.lookup(indicators);
+                ? ParentDomains.lookup(source, indicators) : source.lookup(indicators);
         return lookup.compose(result -> {
             List<Hit> hits = hits(alert, result);
             Set<String> scoring;
@@ -156,7 +163,7 @@ public final class Correlator {
             }
             String version = ruleSet.version();
             Correlation c = new Correlation(alert, indicators, extracted.firedRules(), scoring, hits, result.errors(),
-                    events(alert, hits, result, version), version, List.of());
+                    null, version, List.of(), newOnly);
             if (origin == null) {
                 return Future.succeededFuture(c);
             }
@@ -167,7 +174,7 @@ public final class Correlator {
                         }
                     });
             if (recheck != null && result.errors().values().stream()
-                    .anyMatch(e -> !e.contains(io.github.mispcorrelator.misp.RestSearchRequest.UNCHECKED_PREFIX))) {
+                    .anyMatch(e -> !e.contains(RestSearchRequest.UNCHECKED_PREFIX))) {
                 // the hits MISP did answer are stored; the rest waits for MISP to come back
                 String reason = result.errors().values().iterator().next();
                 saved = saved.compose(fresh -> recheck.add(alert, reason).map(fresh));
@@ -176,16 +183,15 @@ public final class Correlator {
         });
     }
 
-    private void observe(Alert alert, RuleSet ruleSet, List<Indicator> indicators) {
-        io.github.mispcorrelator.store.ObservationIndex index = observations;
+    private void observe(Alert alert, Rules ruleSet, List<Indicator> indicators) {
+        Observations index = observations;
         if (index == null || indicators.isEmpty()) {
             return;
         }
         // allow-listed values are known-good: never kept (non-global addresses never became indicators)
-        var lists = ruleSet.allowLists();
         List<Indicator> kept = new ArrayList<>(indicators.size());
         for (Indicator i : indicators) {
-            if (!lists.containsAny(i)) {
+            if (!ruleSet.allowListed(i)) {
                 kept.add(i);
             }
         }
@@ -195,21 +201,14 @@ public final class Correlator {
     /** One hit per matching attribute of each indicator. */
     public static List<Hit> hits(Alert alert, LookupResult result) {
         List<Hit> hits = new ArrayList<>();
-        java.time.Instant now = java.time.Instant.now();
+        Instant now = Instant.now();
         for (Map.Entry<Indicator, List<MispAttribute>> e : result.matches().entrySet()) {
-            java.time.Instant at = result.answeredAt().getOrDefault(e.getKey(), now);
+            Instant at = result.answeredAt().getOrDefault(e.getKey(), now);
             for (MispAttribute a : e.getValue()) {
                 hits.add(new Hit(alert, e.getKey(), a).lookedUpAt(at));
             }
         }
         return hits;
-    }
-
-    private static List<JsonObject> events(Alert alert, List<Hit> hits, LookupResult result, String version) {
-        List<JsonObject> events = new ArrayList<>();
-        hits.stream().filter(h -> !h.isSuppressed()).forEach(h -> events.add(WazuhEvents.hit(alert, h, version)));
-        result.errors().forEach((indicator, error) -> events.add(WazuhEvents.error(alert, indicator, error, version)));
-        return events;
     }
 
     public MispSource misp() {

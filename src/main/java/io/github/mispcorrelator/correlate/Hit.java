@@ -4,14 +4,19 @@ import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 
 import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.misp.AttributeMatcher;
 import io.github.mispcorrelator.misp.MispAttribute;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -20,7 +25,7 @@ import java.util.regex.Pattern;
  * auditor can see why it was called a hit.
  */
 public final class Hit {
-    private static final java.util.Map<String, Pattern> TAG_PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, Pattern> TAG_PATTERNS = new ConcurrentHashMap<>();
     private final Alert alert;
     private final Indicator indicator;
     private final MispAttribute attribute;
@@ -33,7 +38,7 @@ public final class Hit {
     private String currentRuleId;
     private Instant lookedUpAt;
     private String allowList = "";
-    private java.util.function.Predicate<String> inAllowList = name -> false;
+    private Predicate<String> inAllowList = name -> false;
     private PastSighting pastSighting;
 
     public Hit(Alert alert, Indicator indicator, MispAttribute attribute) {
@@ -90,7 +95,7 @@ public final class Hit {
         if (pastSighting == null) {
             return 0;
         }
-        return Math.max(0, java.time.Duration.between(pastSighting.lastSeen(), pastSighting.foundAt()).toDays());
+        return Math.max(0, Duration.between(pastSighting.lastSeen(), pastSighting.foundAt()).toDays());
     }
 
     public Alert getAlert() {
@@ -132,7 +137,7 @@ public final class Hit {
             return false;
         }
         String v = indicator.value();
-        for (String key : io.github.mispcorrelator.misp.AttributeMatcher.keys(attribute)) {
+        for (String key : AttributeMatcher.keys(attribute)) {
             if (key.equals("domain:" + v)) {
                 return false;
             }
@@ -197,7 +202,7 @@ public final class Hit {
     }
 
     /** Set by the engine before scoring: which allow-list, if any, holds this value. */
-    public void allowListMatch(String firstList, java.util.function.Predicate<String> inList) {
+    public void allowListMatch(String firstList, Predicate<String> inList) {
         this.allowList = firstList == null ? "" : firstList;
         this.inAllowList = inList;
     }

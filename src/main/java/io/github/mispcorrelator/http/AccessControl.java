@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.http;
 
+import io.github.mispcorrelator.config.ApiTokens;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -11,17 +12,16 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -30,7 +30,7 @@ import java.util.stream.Collectors;
  * presented token is compared with every configured digest in constant time. Status pages ({@code GET /metrics},
  * {@code GET /v1/misp/status}, {@code GET /v1/cluster}) are {@code read}, like {@code GET /v1/rules}; a Prometheus
  * scrape job sends the token as its bearer token. Without any token configured every request is served, which is
- * safe only because the service then listens on loopback alone (checked at start-up, see {@link #isLoopback}).
+ * safe only because the service then listens on loopback alone (checked at start-up, see {@link ApiTokens#isLoopback}).
  * {@code /health/*} is always open.
  *
  * <p>Tokens come as {@code Authorization: Bearer <token>}; for GET and HEAD also as HTTP Basic with the token as
@@ -39,9 +39,6 @@ import java.util.stream.Collectors;
  */
 public final class AccessControl implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(AccessControl.class);
-    private static final Pattern DIGEST = Pattern.compile("sha256:([0-9a-fA-F]{64})");
-    /** Shorter tokens are too easy to guess; {@code openssl rand -hex 32} gives 64 characters. */
-    static final int MIN_TOKEN_LENGTH = 16;
     static final String REALM = "misp-correlator";
 
     public enum Role {
@@ -52,15 +49,11 @@ public final class AccessControl implements Handler<RoutingContext> {
         }
     }
 
-    /** The SHA-256 of one configured token; the token itself is not kept. */
-    public record TokenDigest(byte[] sha256) {
-    }
-
     private record Grant(byte[] sha256, Role role) {
     }
 
     private final List<Grant> grants;
-    private Warnings warnings = new Warnings(null, java.time.Duration.ofMinutes(1));
+    private Warnings warnings = new Warnings(null, Duration.ofMinutes(1));
 
     private AccessControl(List<Grant> grants) {
         this.grants = List.copyOf(grants);
@@ -73,7 +66,7 @@ public final class AccessControl implements Handler<RoutingContext> {
         return this;
     }
 
-    public static AccessControl of(Map<Role, List<TokenDigest>> tokens) {
+    public static AccessControl of(Map<Role, List<ApiTokens.Digest>> tokens) {
         List<Grant> grants = new ArrayList<>();
         tokens.forEach((role, digests) -> {
             if (digests != null) {
@@ -89,101 +82,33 @@ public final class AccessControl implements Handler<RoutingContext> {
     }
 
     /**
-     * Parses a configuration value: tokens separated by commas, each either the token itself (at least
-     * {@value #MIN_TOKEN_LENGTH} characters) or {@code sha256:<64 hex digits>}, the digest of the token, so that the
-     * configuration need not hold it.
-     *
-     * @throws IllegalArgumentException saying what was expected, never repeating a token
-     */
-    public static List<TokenDigest> parseTokens(String value) {
-        List<TokenDigest> out = new ArrayList<>();
-        int n = 0;
-        for (String part : value.split(",")) {
-            n++;
-            String t = part.strip();
-            if (t.isEmpty()) {
-                continue;
-            }
-            var m = DIGEST.matcher(t);
-            if (m.matches()) {
-                out.add(new TokenDigest(HexFormat.of().parseHex(m.group(1).toLowerCase(Locale.ROOT))));
-            } else if (t.startsWith("sha256:")) {
-                throw new IllegalArgumentException("token " + n + ": sha256: must be followed by 64 hex digits");
-            } else if (t.length() < MIN_TOKEN_LENGTH || t.chars().anyMatch(c -> c <= ' ' || c > '~')) {
-                throw new IllegalArgumentException("token " + n + ": expected at least " + MIN_TOKEN_LENGTH
-                        + " printable ASCII characters without spaces (e.g. openssl rand -hex 32), or sha256:<hex digest>");
-            } else {
-                out.add(new TokenDigest(sha256(t)));
-            }
-        }
-        return List.copyOf(out);
-    }
-
-    /** {@code sha256:<hex>} of a token: what to put in the configuration instead of the token. */
-    public static String digestOf(String token) {
-        return "sha256:" + HexFormat.of().formatHex(sha256(token));
-    }
-
-    static byte[] sha256(String token) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /**
-     * Whether every address {@code host} stands for is a loopback address ({@code 127.0.0.1}, {@code ::1},
-     * {@code localhost}). {@code 0.0.0.0} and unresolvable names are not.
-     */
-    public static boolean isLoopback(String host) {
-        if (host == null || host.isBlank()) {
-            return false;
-        }
-        try {
-            InetAddress[] all = InetAddress.getAllByName(host.strip());
-            if (all.length == 0) {
-                return false;
-            }
-            for (InetAddress a : all) {
-                if (!a.isLoopbackAddress()) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (UnknownHostException | SecurityException e) {
-            return false;
-        }
-    }
-
-    /**
      * The role an endpoint needs: empty for the open health checks. Anything not listed needs {@code admin}, so an
      * endpoint added without thought here is closed rather than open.
      */
-    static java.util.Optional<Role> required(HttpMethod method, String path) {
+    static Optional<Role> required(HttpMethod method, String path) {
         String p = path == null ? "" : path;
         if (p.startsWith("/health/")) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
         if (method == HttpMethod.POST && (p.equals("/v1/alerts") || p.equals("/v1/alerts/batch"))) {
-            return java.util.Optional.of(Role.INGEST);
+            return Optional.of(Role.INGEST);
         }
         if (read && (p.equals("/v1/hits") || p.startsWith("/v1/hits/") || p.equals("/v1/rules") || p.equals("/v1/coverage")
                 || p.equals("/metrics") || p.equals("/v1/misp/status") || p.equals("/v1/cluster")
                 || p.equals("/v1/observations")
                 || p.equals("/ui") || p.startsWith("/ui/"))) {
-            return java.util.Optional.of(Role.READ);
+            return Optional.of(Role.READ);
         }
         if (method == HttpMethod.POST && p.equals("/v1/rules/test")) {
-            return java.util.Optional.of(Role.READ);
+            return Optional.of(Role.READ);
         }
-        return java.util.Optional.of(Role.ADMIN);
+        return Optional.of(Role.ADMIN);
     }
 
     /** The roles a presented token carries (empty: unknown token). Every digest is compared, in constant time. */
     Set<Role> rolesOf(String token) {
-        byte[] presented = sha256(token);
+        byte[] presented = ApiTokens.sha256(token);
         EnumSet<Role> roles = EnumSet.noneOf(Role.class);
         for (Grant g : grants) {
             if (MessageDigest.isEqual(presented, g.sha256())) {

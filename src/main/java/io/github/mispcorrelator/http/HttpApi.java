@@ -4,29 +4,35 @@ import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
-import io.github.mispcorrelator.audit.HitsApi;
-import io.github.mispcorrelator.ingest.BatchIngest;
+import io.github.mispcorrelator.coverage.RecentAlerts;
 import io.github.mispcorrelator.metrics.Metrics;
-import io.github.mispcorrelator.rules.RuleExecutionException;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.ruletest.RuleTestCase;
-import io.github.mispcorrelator.store.HitStore;
-import io.github.mispcorrelator.store.StoreUnavailableException;
+import io.github.mispcorrelator.correlate.HitStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The HTTP API: alerts in ({@code /v1/alerts}, {@code /v1/alerts/batch}), rules ({@code /v1/rules…}) and health.
@@ -44,15 +50,15 @@ public final class HttpApi extends VerticleBase {
     private final HitStore store;
     private AccessControl access;
     private PemKeyCertOptions tls;
-    private HitsApi hitsApi;
-    private io.github.mispcorrelator.audit.ObservationsApi observationsApi;
+    private Routes hitsApi;
+    private Routes observationsApi;
     private HttpServer server;
     private Metrics metrics;
-    private java.util.function.Supplier<JsonObject> mispStatus;
-    private io.github.mispcorrelator.coverage.RecentAlerts recentAlerts;
+    private Supplier<JsonObject> mispStatus;
+    private RecentAlerts recentAlerts;
     private HttpLimits limits = HttpLimits.defaults();
     /** Connections of this verticle waiting for a request's headers, with the timer that closes them. */
-    private final java.util.Map<io.vertx.core.http.HttpConnection, Long> awaitingHeaders = new java.util.HashMap<>();
+    private final Map<HttpConnection, Long> awaitingHeaders = new HashMap<>();
 
     public HttpApi(String host, int port, long bodyLimit, long batchBodyLimit, Correlator correlator, RuleManager rules,
                    HitStore store) {
@@ -67,16 +73,16 @@ public final class HttpApi extends VerticleBase {
 
     /** The blind-spot report over the recent live alerts, computed on a worker with the rules in force. */
     private void coverage(RoutingContext ctx) {
-        io.github.mispcorrelator.coverage.RecentAlerts recent = recentAlerts;
+        RecentAlerts recent = recentAlerts;
         if (recent == null || recent.capacity() == 0) {
             Responses.error(ctx, 404, "the blind-spot report is off (COVERAGE_RECENT_ALERTS=0)");
             return;
         }
-        io.github.mispcorrelator.rules.RuleSet ruleSet;
+        RuleSet ruleSet;
         do {
             ruleSet = rules.get();
         } while (!ruleSet.acquire());
-        io.github.mispcorrelator.rules.RuleSet leased = ruleSet;
+        RuleSet leased = ruleSet;
         vertx.executeBlocking(() -> recent.report(leased).toJson()
                         .put("recent_alerts_kept", recent.capacity())
                         .put("ruleset", leased.version()), false)
@@ -103,21 +109,21 @@ public final class HttpApi extends VerticleBase {
     }
 
     /** {@code GET /v1/misp/status}: how lookups are answered, the local mirror's state and progress; call before deploying. */
-    public HttpApi withMispStatus(java.util.function.Supplier<JsonObject> mispStatus) {
+    public HttpApi withMispStatus(Supplier<JsonObject> mispStatus) {
         this.mispStatus = mispStatus;
         return this;
     }
 
-    private java.util.function.Supplier<Future<JsonObject>> clusterStatus;
+    private Supplier<Future<JsonObject>> clusterStatus;
 
     /** {@code GET /v1/cluster}: the instances sharing the database and what each holds; call before deploying. */
-    public HttpApi withCluster(java.util.function.Supplier<Future<JsonObject>> clusterStatus) {
+    public HttpApi withCluster(Supplier<Future<JsonObject>> clusterStatus) {
         this.clusterStatus = clusterStatus;
         return this;
     }
 
     /** Mounts {@code GET /v1/observations} (the observation index). */
-    public HttpApi withObservations(io.github.mispcorrelator.audit.ObservationsApi observationsApi) {
+    public HttpApi withObservations(Routes observationsApi) {
         this.observationsApi = observationsApi;
         return this;
     }
@@ -128,14 +134,14 @@ public final class HttpApi extends VerticleBase {
         return this;
     }
 
-    /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
     /** {@code GET /v1/coverage}: the blind-spot report over the alerts {@code recent} holds. */
-    public HttpApi withCoverage(io.github.mispcorrelator.coverage.RecentAlerts recent) {
+    public HttpApi withCoverage(RecentAlerts recent) {
         this.recentAlerts = recent;
         return this;
     }
 
-    public HttpApi withHits(HitsApi hitsApi) {
+    /** The auditors' endpoints ({@code /v1/hits…}) and page ({@code /ui/}); call before deploying. */
+    public HttpApi withHits(Routes hitsApi) {
         this.hitsApi = hitsApi;
         return this;
     }
@@ -171,9 +177,10 @@ public final class HttpApi extends VerticleBase {
                     vertx.executeBlocking(() -> batch.split(buffer), false)
                         .transform(ar -> ar.succeeded() ? batch.process(ar.result())
                                 : ar.cause() instanceof BatchIngest.Refused r ? Future.succeededFuture(BatchIngest.refusedAnswer(r))
-                                : Future.<JsonObject>failedFuture(ar.cause()))
-                        .onSuccess(result -> {
-                            int status = (Integer) result.remove("status");
+                                : Future.<BatchIngest.Answer>failedFuture(ar.cause()))
+                        .onSuccess(answer -> {
+                            int status = answer.status();
+                            JsonObject result = answer.body();
                             if (status == 503) {
                                 ctx.response().putHeader("Retry-After", "5");
                             }
@@ -232,7 +239,7 @@ public final class HttpApi extends VerticleBase {
         // shippers may gzip their batches (Content-Encoding: gzip): decoded by RequestBodies, not by the server
         HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true).setDecompressionSupported(false)
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()))
-                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 // no HTTP/2 prior-knowledge sniffing: it delays the connection handler (cap, header deadline) until the
                 // client's first bytes, which a silent connection never sends
                 .setHttp2ClearTextEnabled(false);
@@ -272,7 +279,13 @@ public final class HttpApi extends VerticleBase {
         body(ctx, bodyLimit, "HTTP_BODY_LIMIT", buffer -> alert(ctx, buffer));
     }
 
-    private void alert(RoutingContext ctx, io.vertx.core.buffer.Buffer body) {
+    private void alert(RoutingContext ctx, Buffer body) {
+        String format = ctx.request().getParam("format");
+        if (format != null && !format.equals("analysisd")) {
+            Responses.error(ctx, 400, "format: expected analysisd (the events also as analysisd messages), or none");
+            return;
+        }
+        boolean analysisdLines = format != null;
         Alert alert;
         try {
             alert = AlertParser.parse(body.getBytes());
@@ -286,17 +299,17 @@ public final class HttpApi extends VerticleBase {
         permit.working();
         // the slot is given back once the answer is written (a draining shutdown waits for it)
         correlator.process(alert)
-                .onSuccess(c -> Responses.json(ctx, 200, c.toJson()))
+                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.of(c, analysisdLines)))
                 .onFailure(e -> {
-                    if (e instanceof StoreUnavailableException) {
+                    IngestFailure f = IngestFailure.of(e, false);
+                    if (f.retry()) {
                         limits.warnings().warn(LOG, "store_unavailable", "Alert {} not stored, answered 503: {}",
                                 alert.logId(), e.getMessage());
                         ctx.response().putHeader("Retry-After", "5");
-                        Responses.error(ctx, 503, "hit store unavailable; nothing was stored, send the alert again");
                     } else {
                         LOG.atError().addKeyValue("alert_id", alert.logId()).setCause(e).log("Alert {} failed", alert.logId());
-                        Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
                     }
+                    Responses.error(ctx, f.status(), f.error());
                 })
                 .onComplete(ar -> permit.done());
     }
@@ -307,7 +320,7 @@ public final class HttpApi extends VerticleBase {
     private static final class Permit {
         static final String KEY = "admission.permit";
         private final Runnable release;
-        private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean released = new AtomicBoolean();
         private volatile boolean working;
 
         Permit(Runnable release) {
@@ -350,7 +363,7 @@ public final class HttpApi extends VerticleBase {
     }
 
     /** Hands the decoded body to {@code then}, or answers why it cannot be read (400, 413, 415). */
-    private void body(RoutingContext ctx, long limit, String key, java.util.function.Consumer<io.vertx.core.buffer.Buffer> then) {
+    private void body(RoutingContext ctx, long limit, String key, Consumer<Buffer> then) {
         RequestBodies.decoded(vertx, ctx, limit, key).onComplete(ar -> {
             if (ar.succeeded()) {
                 then.accept(ar.result());
@@ -365,7 +378,7 @@ public final class HttpApi extends VerticleBase {
     }
 
     /** A new connection: counted against the cap, and given {@code HTTP_HEADER_TIMEOUT} to send its first request. */
-    private void connected(io.vertx.core.http.HttpConnection conn) {
+    private void connected(HttpConnection conn) {
         int open = limits.connections().incrementAndGet();
         conn.closeHandler(v -> {
             limits.connections().decrementAndGet();
@@ -387,8 +400,8 @@ public final class HttpApi extends VerticleBase {
      * Closes the socket now: {@code HttpConnection.close()} is a graceful shutdown that waits for the request being
      * received, which is what a client trickling its headers never finishes.
      */
-    private static void hardClose(io.vertx.core.http.HttpConnection conn) {
-        if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
+    private static void hardClose(HttpConnection conn) {
+        if (conn instanceof ConnectionBase base) {
             base.channel().close();
         } else {
             conn.close();
@@ -400,7 +413,7 @@ public final class HttpApi extends VerticleBase {
      *                    {@code HTTP_IDLE_TIMEOUT} (shippers keep connections for reuse), and its next headers are due
      *                    by then, however they trickle in
      */
-    private void awaitHeaders(io.vertx.core.http.HttpConnection conn, boolean afterAnswer) {
+    private void awaitHeaders(HttpConnection conn, boolean afterAnswer) {
         long ms = afterAnswer ? Math.max(limits.headerTimeout().toMillis(), limits.idleTimeout().toMillis())
                 : limits.headerTimeout().toMillis();
         long timer = vertx.setTimer(Math.max(1, ms), t -> {
@@ -419,7 +432,7 @@ public final class HttpApi extends VerticleBase {
 
     /** The headers are in; the body gets {@code HTTP_BODY_TIMEOUT}, and after the answer the next request's headers. */
     private void deadlines(RoutingContext ctx) {
-        io.vertx.core.http.HttpConnection conn = ctx.request().connection();
+        HttpConnection conn = ctx.request().connection();
         Long headerTimer = awaitingHeaders.remove(conn);
         if (headerTimer != null) {
             vertx.cancelTimer(headerTimer);
@@ -447,9 +460,9 @@ public final class HttpApi extends VerticleBase {
     }
 
     /** Stops accepting connections and lets the requests in flight finish (at most {@code drain}). */
-    public Future<Void> shutdown(java.time.Duration drain) {
+    public Future<Void> shutdown(Duration drain) {
         return server == null ? Future.succeededFuture()
-                : server.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                : server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Rules and lookup on one alert, nothing stored and nothing sent: for detection engineers. */
@@ -457,7 +470,7 @@ public final class HttpApi extends VerticleBase {
         body(ctx, bodyLimit, "HTTP_BODY_LIMIT", buffer -> testRules(ctx, buffer));
     }
 
-    private void testRules(RoutingContext ctx, io.vertx.core.buffer.Buffer body) {
+    private void testRules(RoutingContext ctx, Buffer body) {
         RuleTestCase testCase;
         try {
             testCase = RuleTestCase.fromRequest(body.getBytes());
@@ -467,8 +480,11 @@ public final class HttpApi extends VerticleBase {
         }
         MispSource source = testCase.misp().isPresent() ? testCase.misp().get() : correlator.misp();
         correlator.dryRun(testCase.alert(), source)
-                .onSuccess(c -> Responses.json(ctx, 200, c.toTestJson()))
-                .onFailure(e -> Responses.error(ctx, e instanceof RuleExecutionException ? 422 : 500, e.getMessage()));
+                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.ofTest(c)))
+                .onFailure(e -> {
+                    IngestFailure f = IngestFailure.of(e, false);
+                    Responses.error(ctx, f.status(), f.error());
+                });
     }
 
     private void ready(RoutingContext ctx) {

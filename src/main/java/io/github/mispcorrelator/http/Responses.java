@@ -1,9 +1,12 @@
 package io.github.mispcorrelator.http;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
 
 /** JSON answers and errors, one shape everywhere: {@code {"error": "..."}}; never cached (they carry hit data). */
 public final class Responses {
@@ -20,7 +23,7 @@ public final class Responses {
     }
 
     /** A JSON answer already encoded (a large one is encoded off the event loop). */
-    public static void json(RoutingContext ctx, int status, io.vertx.core.buffer.Buffer encoded) {
+    public static void json(RoutingContext ctx, int status, Buffer encoded) {
         if (ctx.response().ended() || ctx.response().closed()) {
             return;
         }
@@ -40,7 +43,7 @@ public final class Responses {
         int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
         String message = switch (status) {
             case 413 -> "request body too large (limit set by CORRELATOR_"
-                    + java.util.Objects.requireNonNullElse(ctx.<String>get(LIMIT_KEY), "HTTP_BODY_LIMIT") + ")";
+                    + Objects.requireNonNullElse(ctx.<String>get(LIMIT_KEY), "HTTP_BODY_LIMIT") + ")";
             case 400 -> "bad request" + (ctx.failure() != null ? ": " + ctx.failure().getMessage() : "");
             default -> status >= 500 ? "internal error" : "request failed";
         };

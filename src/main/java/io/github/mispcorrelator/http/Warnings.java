@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,7 +27,7 @@ public final class Warnings {
     }
 
     /** @param registry where the counters go, or null for none */
-    public Warnings(MeterRegistry registry, java.time.Duration period) {
+    public Warnings(MeterRegistry registry, Duration period) {
         this.registry = registry;
         this.periodNanos = period.toNanos();
     }

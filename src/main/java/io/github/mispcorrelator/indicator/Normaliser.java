@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -47,7 +48,7 @@ public final class Normaliser {
 
     /** {@code 81.2.69.142:52210} and {@code [2a02:cf40::1]:443}, as Office 365's ClientIP writes them: the address. */
     private static String withoutPort(String v) {
-        java.util.regex.Matcher m = ADDRESS_PORT.matcher(v);
+        Matcher m = ADDRESS_PORT.matcher(v);
         return m.matches() ? (m.group(1) != null ? m.group(1) : m.group(2)) : v;
     }
 

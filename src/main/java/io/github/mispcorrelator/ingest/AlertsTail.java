@@ -7,7 +7,7 @@ import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.store.StoreUnavailableException;
 import io.github.mispcorrelator.store.TailOffsets;
-import io.github.mispcorrelator.wazuh.AnalysisdSocket;
+import io.github.mispcorrelator.correlate.EventSink;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -42,7 +42,7 @@ public final class AlertsTail implements AutoCloseable {
     private final String name;
     private final Correlator correlator;
     private final TailOffsets offsets;
-    private final AnalysisdSocket socket;
+    private final EventSink events;
     private final StartAt startAt;
     private final Duration poll;
     private final WorkerExecutor io;
@@ -55,15 +55,15 @@ public final class AlertsTail implements AutoCloseable {
     private boolean busy;
     private long timer = -1;
 
-    /** @param socket analysisd's socket, or {@code null} to store hits without sending events */
-    public AlertsTail(Vertx vertx, Path path, Correlator correlator, TailOffsets offsets, AnalysisdSocket socket,
+    /** @param events where the events go: analysisd's socket, or {@link EventSink#NONE} to store hits only */
+    public AlertsTail(Vertx vertx, Path path, Correlator correlator, TailOffsets offsets, EventSink events,
                       StartAt startAt, Duration poll) {
         this.vertx = vertx;
         this.path = path;
         this.name = path.toAbsolutePath().normalize().toString();
         this.correlator = correlator;
         this.offsets = offsets;
-        this.socket = socket;
+        this.events = events;
         this.startAt = startAt;
         this.poll = poll;
         this.io = vertx.createSharedWorkerExecutor("alerts-tail", 1);
@@ -167,14 +167,7 @@ public final class AlertsTail implements AutoCloseable {
      * restart), so the line is read again: events are delivered at least once, the hits are stored once.
      */
     private Future<Void> deliver(Correlation c) {
-        if (socket == null || c.events().isEmpty()) {
-            return Future.succeededFuture();
-        }
-        List<Future<Void>> sent = new ArrayList<>();
-        for (JsonObject e : c.events()) {
-            sent.add(socket.send(c.alert(), e));
-        }
-        return Future.all(sent).<Void>mapEmpty().recover(err -> {
+        return events.deliver(c).recover(err -> {
             undelivered.incrementAndGet();
             return Future.failedFuture(new UndeliveredException("events for alert " + c.alert().getId()
                     + " not delivered to analysisd: " + err.getMessage()));

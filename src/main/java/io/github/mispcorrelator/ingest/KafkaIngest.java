@@ -2,10 +2,12 @@ package io.github.mispcorrelator.ingest;
 
 import io.github.mispcorrelator.correlate.Correlation;
 import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.correlate.EventSink;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.store.StoreUnavailableException;
+import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -46,6 +48,7 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Kafka ingest: this instance is one member of a consumer group reading Wazuh alerts, so Kafka spreads the partitions
@@ -157,6 +160,7 @@ public final class KafkaIngest implements AutoCloseable {
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong eventsProduced = new AtomicLong();
+    private final EventSink eventSink = this::produce;
     private final AtomicLong commits = new AtomicLong();
     private volatile List<String> assigned = List.of();
     private volatile boolean closing;
@@ -349,30 +353,44 @@ public final class KafkaIngest implements AutoCloseable {
         return trackers.get(new TopicPartition(w.record.topic(), w.record.partition())) == w.tracker;
     }
 
-    /** The alert's events to KAFKA_EVENTS_TOPIC keyed by agent; the record is done once the broker has all of them. */
+    /** The record is done once its events are on KAFKA_EVENTS_TOPIC; one the broker did not take retries it. */
     private void produceEvents(Work w, Correlation c) {
-        List<JsonObject> events = settings.eventsTopic() == null ? List.of() : c.events();
+        eventSink.deliver(c).onComplete(ar -> outcomes.add(ar.succeeded() ? new Done(w)
+                // correlate the record again (no hit twice) and send again
+                : new Retry(w, "events not produced: " + rootMessage(ar.cause()))));
+    }
+
+    /**
+     * The events topic as the {@link EventSink}: the alert's events keyed by agent, done once the broker has all of
+     * them (completed on the producer's thread; nothing blocks).
+     */
+    private Future<Void> produce(Correlation c) {
+        List<JsonObject> events = settings.eventsTopic() == null ? List.of() : WazuhEvents.of(c);
         if (events.isEmpty()) {
-            outcomes.add(new Done(w));
-            return;
+            return Future.succeededFuture();
         }
+        Promise<Void> done = Promise.promise();
         AtomicInteger left = new AtomicInteger(events.size());
-        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicReference<Exception> failed = new AtomicReference<>();
         String key = c.alert().getAgentId();
         for (JsonObject e : events) {
             producer.send(new ProducerRecord<>(settings.eventsTopic(), key, e.encode().getBytes(StandardCharsets.UTF_8)),
                     (meta, err) -> {
                         if (err != null) {
-                            failed.set(true);
+                            failed.compareAndSet(null, err);
                         } else {
                             eventsProduced.incrementAndGet();
                         }
                         if (left.decrementAndGet() == 0) {
-                            // an event the broker did not take: correlate the record again (no hit twice), send again
-                            outcomes.add(failed.get() ? new Retry(w, "events not produced: " + rootMessage(err)) : new Done(w));
+                            if (failed.get() == null) {
+                                done.complete();
+                            } else {
+                                done.fail(failed.get());
+                            }
                         }
                     });
         }
+        return done.future();
     }
 
     /** The record as it came, with the reason and where it came from in headers; never blocks the partition. */

@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.json.Json;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * One Kafka record's value as a Wazuh alert, as the shippers write it: the alert itself (Filebeat or Vector decoding
@@ -32,8 +35,8 @@ final class KafkaRecords {
     private static Alert alert(byte[] text, int depth) {
         JsonNode node;
         try {
-            node = AlertParser.MAPPER.readTree(text);
-        } catch (java.io.IOException e) {
+            node = Json.MAPPER.readTree(text);
+        } catch (IOException e) {
             throw new InvalidAlertException("malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
         if (node != null && node.isTextual() && depth < MAX_DEPTH) {
@@ -41,7 +44,7 @@ final class KafkaRecords {
         }
         if (node == null || !node.isObject()) {
             throw new InvalidAlertException("expected a Wazuh alert as a JSON object, got "
-                    + (node == null ? "nothing" : node.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+                    + (node == null ? "nothing" : node.getNodeType().name().toLowerCase(Locale.ROOT)));
         }
         if (node.path("rule").isObject()) {
             // parsed again by the one parser every ingest uses: the same id for an alert without one, the same limits

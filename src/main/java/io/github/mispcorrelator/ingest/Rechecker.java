@@ -5,10 +5,9 @@ import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.store.RecheckQueue;
-import io.github.mispcorrelator.wazuh.AnalysisdSocket;
+import io.github.mispcorrelator.correlate.EventSink;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,19 +31,19 @@ public final class Rechecker implements AutoCloseable {
     private final RecheckQueue queue;
     private final Correlator correlator;
     private final MispSource misp;
-    private final AnalysisdSocket socket;
+    private final EventSink events;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong recovered = new AtomicLong();
     private final long timer;
 
-    /** @param socket where to send events of hits found on re-check, or null to store them only */
-    public Rechecker(Vertx vertx, RecheckQueue queue, Correlator correlator, MispSource misp, AnalysisdSocket socket,
+    /** @param events where the events of hits found on re-check go ({@link EventSink#NONE}: stored only) */
+    public Rechecker(Vertx vertx, RecheckQueue queue, Correlator correlator, MispSource misp, EventSink events,
                      Duration interval) {
         this.vertx = vertx;
         this.queue = queue;
         this.correlator = correlator;
         this.misp = misp;
-        this.socket = socket;
+        this.events = events;
         this.timer = vertx.setPeriodic(Math.max(1, interval.toMillis()), id -> {
             // the bound holds during an outage too, when no re-check runs
             queue.trim().onSuccess(dropped -> {
@@ -93,17 +92,12 @@ public final class Rechecker implements AutoCloseable {
         });
     }
 
-    /** Events of hits the first pass did not store; those it did store already went to Wazuh with that answer. */
+    /**
+     * Events of hits the first pass did not store (a re-check's correlation reports only those); those it did store
+     * already went to Wazuh with that answer. An event analysisd does not take is not retried: the hit is stored.
+     */
     private Future<Void> deliver(Correlation c) {
-        List<JsonObject> events = c.newEvents();
-        if (socket == null || events.isEmpty()) {
-            return Future.succeededFuture();
-        }
-        List<Future<Void>> sent = new ArrayList<>();
-        for (JsonObject e : events) {
-            sent.add(socket.send(c.alert(), e).otherwiseEmpty());
-        }
-        return Future.all(sent).mapEmpty();
+        return events.deliver(c).otherwiseEmpty();
     }
 
     public long recovered() {

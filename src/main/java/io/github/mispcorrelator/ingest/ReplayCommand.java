@@ -17,12 +17,11 @@ import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleManager;
 import io.github.mispcorrelator.store.Database;
-import io.github.mispcorrelator.store.Origin;
+import io.github.mispcorrelator.correlate.Origin;
 import io.github.mispcorrelator.store.PostgresHitStore;
+import io.github.mispcorrelator.correlate.EventSink;
 import io.github.mispcorrelator.wazuh.AnalysisdSocket;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -123,7 +122,7 @@ public final class ReplayCommand implements Callable<Integer> {
                     new PostgresHitStore(db.dataSource(), vertx.createSharedWorkerExecutor("replay-jdbc", db.poolSize())));
             out.println("Retro-hunt with rules " + rules.get().version() + " against " + misp.name()
                     + (send ? ", sending events to " + socket : ", storing hits only (no --send)"));
-            Summary s = replay(files, correlator, analysisd, concurrency);
+            Summary s = replay(files, correlator, analysisd == null ? EventSink.NONE : analysisd, concurrency);
             try {
                 // archived alerts belong to old months: give their hits their monthly partitions now
                 new io.github.mispcorrelator.audit.Retention(db.dataSource(), config.get(CorrelatorConfig.RETENTION_DAYS)).runNow();
@@ -161,7 +160,7 @@ public final class ReplayCommand implements Callable<Integer> {
         return sources.size() == 1 ? sources.get(0) : new MultiMispSource(sources);
     }
 
-    Summary replay(List<Path> files, Correlator correlator, AnalysisdSocket analysisd, int concurrency) throws IOException {
+    Summary replay(List<Path> files, Correlator correlator, EventSink events, int concurrency) throws IOException {
         long totalBytes = 0;
         for (Path f : files) {
             totalBytes += Files.size(f);
@@ -182,7 +181,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 inFlight.acquireUninterruptibly();
                 alerts.incrementAndGet();
                 correlator.process(alert, Origin.RETRO_HUNT)
-                        .compose(c -> send(analysisd, c).map(c))
+                        .compose(c -> events.deliver(c).map(c))
                         .onComplete(ar -> {
                             if (ar.succeeded()) {
                                 Correlation c = ar.result();
@@ -210,17 +209,6 @@ public final class ReplayCommand implements Callable<Integer> {
         progress.finish(done.get());
         return new Summary(alerts.get(), bad.get(), indicators.get(), new TreeMap<>(hitsByType), failed.get(),
                 unchecked.get());
-    }
-
-    private Future<Void> send(AnalysisdSocket analysisd, Correlation c) {
-        if (analysisd == null) {
-            return Future.succeededFuture();
-        }
-        List<Future<Void>> sent = new ArrayList<>();
-        for (JsonObject e : c.events()) {
-            sent.add(analysisd.send(c.alert(), e));
-        }
-        return Future.all(sent).mapEmpty();
     }
 
     /** A bar with alerts/s and ETA on a terminal; a line every 5 s otherwise (logs, CI). */

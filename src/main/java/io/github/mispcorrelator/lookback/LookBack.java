@@ -2,21 +2,21 @@ package io.github.mispcorrelator.lookback;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.AttributeFilter;
 import io.github.mispcorrelator.misp.AttributeListener;
 import io.github.mispcorrelator.misp.AttributeMatcher;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.rules.RuleSet;
-import io.github.mispcorrelator.store.HitStore;
+import io.github.mispcorrelator.correlate.HitStore;
 import io.github.mispcorrelator.store.ObservationIndex;
 import io.github.mispcorrelator.store.ObservationStore;
 import io.github.mispcorrelator.store.ObservationStore.Sighting;
 import io.github.mispcorrelator.store.ObservationStore.StoredHit;
-import io.github.mispcorrelator.store.Origin;
+import io.github.mispcorrelator.correlate.Origin;
 import io.github.mispcorrelator.wazuh.AnalysisdSocket;
 import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.Future;
@@ -26,6 +26,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -147,7 +148,7 @@ public final class LookBack implements AutoCloseable {
         return byKey;
     }
 
-    private List<Sighting> join(Map<String, List<MispAttribute>> byKey) throws java.sql.SQLException {
+    private List<Sighting> join(Map<String, List<MispAttribute>> byKey) throws SQLException {
         ObservationStore store = index.store();
         List<String> keys = new ArrayList<>(byKey.keySet());
         List<Sighting> out = new ArrayList<>();
@@ -159,7 +160,7 @@ public final class LookBack implements AutoCloseable {
 
     /** Builds and scores the hits of the sightings (worker thread). */
     private List<Found> score(List<Sighting> seen, Map<String, List<MispAttribute>> byKey, Instant now)
-            throws java.sql.SQLException {
+            throws SQLException {
         Set<String> values = new HashSet<>();
         seen.forEach(s -> values.add(s.value()));
         Set<StoredHit> stored = index.store().hitsOfValuesNow(values);
@@ -229,7 +230,7 @@ public final class LookBack implements AutoCloseable {
      * at its time, so that retries and re-runs collide on the hits unique key.
      */
     static Alert alertOf(Sighting s) {
-        ObjectNode json = AlertParser.MAPPER.createObjectNode();
+        ObjectNode json = Json.MAPPER.createObjectNode();
         json.put("id", s.firstAlertId());
         json.put("timestamp", WAZUH_TIME.format(s.firstSeen().atOffset(ZoneOffset.UTC)));
         json.putObject("agent").put("id", s.agentId()).put("name", s.agentName());

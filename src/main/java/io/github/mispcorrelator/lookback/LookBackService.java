@@ -7,7 +7,7 @@ import io.github.mispcorrelator.misp.MispMirror;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;
-import io.github.mispcorrelator.store.HitStore;
+import io.github.mispcorrelator.correlate.HitStore;
 import io.github.mispcorrelator.store.ObservationIndex;
 import io.github.mispcorrelator.store.ObservationStore;
 import io.github.mispcorrelator.wazuh.AnalysisdSocket;

@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.lookback;
 
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.misp.MispClient;
 import io.github.mispcorrelator.misp.MispJson;
 import io.github.mispcorrelator.misp.MispSettings;
@@ -123,13 +124,13 @@ public final class MispChangesPoller implements AutoCloseable {
      * more — a short page is no end while MISP's row count says it was full (warning lists are applied after the
      * LIMIT: {@link RestSearchRequest#morePages}).
      */
-    private record Page(List<io.github.mispcorrelator.misp.MispAttribute> attributes, long maxTimestamp, boolean more) {
+    private record Page(List<MispAttribute> attributes, long maxTimestamp, boolean more) {
     }
 
     private Page parse(MispClient.SearchPage answer) {
-        List<io.github.mispcorrelator.misp.MispAttribute> all = MispJson.restSearchResult(
+        List<MispAttribute> all = MispJson.restSearchResult(
                 MispJson.restSearchTree(answer.body().getBytes()), client.name());
-        long max = all.stream().mapToLong(io.github.mispcorrelator.misp.MispAttribute::timestamp).max().orElse(0);
+        long max = all.stream().mapToLong(MispAttribute::timestamp).max().orElse(0);
         return new Page(all.stream().filter(a -> !settings.toIds() || a.toIds()).toList(), max,
                 RestSearchRequest.morePages(answer.resultCount(), all.size(), pageSize, settings.enforceWarninglist()));
     }

@@ -1,8 +1,9 @@
 package io.github.mispcorrelator.misp;
 
+import io.github.mispcorrelator.indicator.IndicatorType;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.json.Json;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,12 +11,17 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * A MISP feed directory held in memory: {@code manifest.json} lists the events, one {@code <uuid>.json} file holds
@@ -77,7 +83,7 @@ public final class FeedSource implements MispSource {
         for (Path file : eventFiles) {
             JsonNode root;
             try {
-                root = AlertParser.MAPPER.readTree(file.toFile());
+                root = Json.MAPPER.readTree(file.toFile());
             } catch (IOException e) {
                 throw new IllegalArgumentException("MISP feed event " + file + " is not valid JSON: " + e.getMessage());
             }
@@ -122,7 +128,7 @@ public final class FeedSource implements MispSource {
         List<Path> files = new ArrayList<>();
         try {
             if (Files.isRegularFile(manifest)) {
-                JsonNode m = AlertParser.MAPPER.readTree(manifest.toFile());
+                JsonNode m = Json.MAPPER.readTree(manifest.toFile());
                 for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
                     String uuid = it.next();
                     Path f = dir.resolve(uuid + ".json");
@@ -148,14 +154,14 @@ public final class FeedSource implements MispSource {
         Map<Indicator, List<MispAttribute>> matches = new LinkedHashMap<>();
         for (Indicator i : indicators) {
             List<MispAttribute> found = index.get(i.key());
-            if (i.type() == io.github.mispcorrelator.indicator.IndicatorType.IP && blocks.size() > 0) {
+            if (i.type() == IndicatorType.IP && blocks.size() > 0) {
                 List<MispAttribute> inBlocks = blocks.containing(i.value());
                 if (!inBlocks.isEmpty()) {
-                    found = found == null ? inBlocks : java.util.stream.Stream.concat(found.stream(), inBlocks.stream()).toList();
+                    found = found == null ? inBlocks : Stream.concat(found.stream(), inBlocks.stream()).toList();
                 }
             }
             if (found != null) {
-                found = filter.apply(i.type(), found, java.time.Instant.now());
+                found = filter.apply(i.type(), found, Instant.now());
                 if (!found.isEmpty()) {
                     matches.put(i, found);
                 }
@@ -180,7 +186,7 @@ public final class FeedSource implements MispSource {
 
     /** Every attribute held, each once (the look-back joins them with what was seen when the feed is loaded). */
     public List<MispAttribute> attributes() {
-        java.util.Set<MispAttribute> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<MispAttribute> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
         index.values().forEach(distinct::addAll);
         return List.copyOf(distinct);
     }

@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.misp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.json.Json;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -178,7 +178,7 @@ public final class MispClient implements MispSource {
                                 + MAX_ANSWER_BYTES + " allowed", false, null));
                     }
                     try {
-                        return Future.succeededFuture(AlertParser.MAPPER.readTree(b == null ? new byte[0] : b.getBytes()));
+                        return Future.succeededFuture(Json.MAPPER.readTree(b == null ? new byte[0] : b.getBytes()));
                     } catch (IOException e) {
                         return Future.failedFuture(new MispException("MISP answered " + path + " with a body that is not JSON: "
                                 + snippet(b), true, null));
@@ -225,7 +225,7 @@ public final class MispClient implements MispSource {
         }
         JsonNode root;
         try {
-            root = AlertParser.MAPPER.readTree(body == null ? new byte[0] : body.getBytes());
+            root = Json.MAPPER.readTree(body == null ? new byte[0] : body.getBytes());
         } catch (IOException e) {
             return Future.failedFuture(new MispException("MISP answered 200 with a body that is not JSON ("
                     + contentType(response) + "): " + snippet(body), true, null));
@@ -245,7 +245,7 @@ public final class MispClient implements MispSource {
         String detail = "";
         try {
             if (body != null && body.length() > 0) {
-                detail = MispJson.errorText(AlertParser.MAPPER.readTree(body.getBytes()));
+                detail = MispJson.errorText(Json.MAPPER.readTree(body.getBytes()));
             }
         } catch (IOException ignored) {
             detail = body.length() > 0 ? ": " + snippet(body) : "";

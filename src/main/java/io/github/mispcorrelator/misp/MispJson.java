@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.misp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.json.Json;
 
 import java.io.IOException;
 
@@ -26,7 +26,7 @@ public final class MispJson {
     public static JsonNode restSearchTree(byte[] body) {
         JsonNode root;
         try {
-            root = AlertParser.MAPPER.readTree(body);
+            root = Json.MAPPER.readTree(body);
         } catch (IOException e) {
             throw new MispException("MISP answered 200 with a body that is not JSON", true, null);
         }

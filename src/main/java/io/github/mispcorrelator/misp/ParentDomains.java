@@ -6,9 +6,11 @@ import io.vertx.core.Future;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Optional matching of a known-bad parent domain ({@code misp.match_parent_domains}, off by default): the alert
@@ -29,7 +31,7 @@ public final class ParentDomains {
     public static Future<LookupResult> lookup(MispSource source, List<Indicator> indicators) {
         Map<Indicator, Indicator> parentOf = new LinkedHashMap<>();
         List<Indicator> asked = new ArrayList<>(indicators);
-        java.util.Set<String> keys = new java.util.HashSet<>();
+        Set<String> keys = new HashSet<>();
         indicators.forEach(i -> keys.add(i.key()));
         for (Indicator i : indicators) {
             if (i.type() != IndicatorType.DOMAIN) {

@@ -4,6 +4,7 @@ import io.github.mispcorrelator.indicator.Indicator;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -53,7 +54,7 @@ public final class RestSearchRequest {
     public static final String UNCHECKED_PREFIX = "not asked of MISP: ";
 
     /** MISP's value filter with the values taken literally: the OR form, where a leading {@code !} negates nothing. */
-    static JsonObject literalValues(java.util.Collection<String> values) {
+    static JsonObject literalValues(Collection<String> values) {
         return new JsonObject().put("OR", new JsonArray(List.copyOf(values)));
     }
 

@@ -1,6 +1,6 @@
 package io.github.mispcorrelator.misp;
 
-import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.alert.Alert;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -14,10 +14,12 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Tells MISP that its indicators were seen ({@code POST /sightings/add}), so analysts there see which intelligence
@@ -45,7 +47,7 @@ public final class SightingReporter implements AutoCloseable {
     private final Counter sent;
     private final Counter failed;
     // guarded by this: per MISP instance, per second sighted, the attribute ids (or uuids) seen since the last batch
-    private final Map<String, java.util.TreeMap<Long, Set<String>>> pending = new java.util.HashMap<>();
+    private final Map<String, TreeMap<Long, Set<String>>> pending = new HashMap<>();
 
     /** @param instances the MISP instances by name ({@link MispSource#name()}), each with its URL and key */
     public SightingReporter(Vertx vertx, Map<String, MispSettings> instances, String source, Duration interval,
@@ -62,12 +64,12 @@ public final class SightingReporter implements AutoCloseable {
         this.timer = vertx.setPeriodic(Math.max(10, interval.toMillis()), id -> flush());
     }
 
-    /** Notes the attributes of stored hits, at the alert's time; never blocks, never fails. */
-    public void report(List<Hit> hits) {
+    /** Notes the attributes of an alert's stored hits, at the alert's time; never blocks, never fails. */
+    public void report(Alert alert, List<MispAttribute> attributes) {
         long now = System.currentTimeMillis() / 1000;
+        long at = alert.getEpochSecond().orElse(now);
         synchronized (this) {
-            for (Hit h : hits) {
-                MispAttribute a = h.attribute();
+            for (MispAttribute a : attributes) {
                 if (!instances.containsKey(a.instance())) {
                     continue;
                 }
@@ -75,8 +77,7 @@ public final class SightingReporter implements AutoCloseable {
                 if (ref == null) {
                     continue;
                 }
-                long at = h.getAlert().getEpochSecond().orElse(now);
-                pending.computeIfAbsent(a.instance(), k -> new java.util.TreeMap<>())
+                pending.computeIfAbsent(a.instance(), k -> new TreeMap<>())
                         .computeIfAbsent(at, k -> new LinkedHashSet<>()).add(ref);
             }
         }

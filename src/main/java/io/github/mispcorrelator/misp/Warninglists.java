@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.misp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.IpAddresses;
+import io.github.mispcorrelator.json.Json;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -236,8 +238,8 @@ public final class Warninglists {
      * The enabled lists of MISP's {@code /warninglists/index} answer ({@code {"Warninglists": [{"Warninglist": …}]}}):
      * id → version and entry count, which change when the list's entries do.
      */
-    static java.util.Map<String, String> versionsFromMispIndex(JsonNode root) {
-        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    static Map<String, String> versionsFromMispIndex(JsonNode root) {
+        Map<String, String> out = new LinkedHashMap<>();
         root.path("Warninglists").forEach(w -> {
             JsonNode list = w.has("Warninglist") ? w.path("Warninglist") : w;
             String id = list.path("id").asText("");
@@ -261,7 +263,7 @@ public final class Warninglists {
             for (Path f : s.filter(p -> p.getFileName().toString().equals("list.json")).sorted().toList()) {
                 JsonNode root;
                 try {
-                    root = AlertParser.MAPPER.readTree(f.toFile());
+                    root = Json.MAPPER.readTree(f.toFile());
                 } catch (IOException e) {
                     throw new IllegalArgumentException("warning list " + f + " is not valid JSON: " + e.getMessage());
                 }

@@ -1,13 +1,17 @@
 package io.github.mispcorrelator.rules;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.indicator.Candidate;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.indicator.IpAddresses;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,7 +40,7 @@ public final class Extraction {
     private final List<Candidate> candidates = new ArrayList<>();
     private final Set<String> firedRules = new LinkedHashSet<>();
     /** Every field a rule pointed at (as spelled in the alert), whether or not it held a usable value. */
-    private final Set<String> taken = new java.util.HashSet<>();
+    private final Set<String> taken = new HashSet<>();
     private String currentRule = "?";
     private String currentId = "?";
     private Alert fallbackAlert;
@@ -89,7 +93,7 @@ public final class Extraction {
         return taken;
     }
 
-    private java.util.Optional<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> take(Alert alert, String path) {
+    private Optional<Map.Entry<String, JsonNode>> take(Alert alert, String path) {
         var found = alert.resolve(path);
         found.ifPresent(e -> taken.add(e.getKey()));
         return found;

@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -65,7 +66,7 @@ final class GenericFields {
     enum Kind { NONE, MD5, SHA1, SHA256, IMPHASH, ANY_HASH, URL, HOST, IP }
 
     /** Field names repeat across alerts: classify each once (bounded: a hostile alert may invent names). */
-    private static final Map<String, Kind> KINDS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, Kind> KINDS = new ConcurrentHashMap<>();
 
     static Kind kindOf(String key) {
         Kind k = KINDS.get(key);

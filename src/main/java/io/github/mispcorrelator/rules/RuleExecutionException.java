@@ -1,9 +1,10 @@
 package io.github.mispcorrelator.rules;
 
+import io.github.mispcorrelator.correlate.RuleFailure;
 import org.kie.api.runtime.rule.ConsequenceException;
 
 /** A rule failed while running on one alert: a bug in that rule, named here, not in the alert. */
-public class RuleExecutionException extends RuntimeException {
+public class RuleExecutionException extends RuleFailure {
     public RuleExecutionException(String message) {
         super(message);
     }

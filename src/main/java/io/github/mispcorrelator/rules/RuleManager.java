@@ -18,6 +18,7 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -187,7 +188,7 @@ public final class RuleManager implements Supplier<RuleSet>, AutoCloseable {
                 .put("directory", dir.toAbsolutePath().toString())
                 .put("files", new JsonArray(r.files()))
                 .put("rules", new JsonArray(r.ruleNames()))
-                .put("allowlists", new JsonObject(new java.util.HashMap<>(r.allowLists().sizes())))
+                .put("allowlists", new JsonObject(new HashMap<>(r.allowLists().sizes())))
                 .put("reloads", reloads.get())
                 .put("watching", watcher != null)
                 .put("last_reload", lastReload == null ? null : lastReload.toJson());

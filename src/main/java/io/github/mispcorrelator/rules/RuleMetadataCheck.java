@@ -10,6 +10,7 @@ import org.drools.drl.parser.DroolsParserException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -67,7 +68,7 @@ final class RuleMetadataCheck {
                 Set<String> declared = new TreeSet<>();
                 for (String t : String.valueOf(indicator.getSingleValueStripped()).split(",")) {
                     if (!t.isBlank()) {
-                        declared.add(t.strip().toLowerCase(java.util.Locale.ROOT));
+                        declared.add(t.strip().toLowerCase(Locale.ROOT));
                     }
                 }
                 Set<String> produced = produced(consequence);
@@ -113,7 +114,7 @@ final class RuleMetadataCheck {
                 case "hash", "value" -> {
                     Matcher lit = STRING_LITERAL.matcher(m.group(2));
                     if (lit.find()) {
-                        types.add(lit.group(1).toLowerCase(java.util.Locale.ROOT));
+                        types.add(lit.group(1).toLowerCase(Locale.ROOT));
                     }
                 }
                 case "ip", "ipsIn" -> types.add("ip");

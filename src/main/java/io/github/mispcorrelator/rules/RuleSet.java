@@ -2,6 +2,7 @@ package io.github.mispcorrelator.rules;
 
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.correlate.Rules;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.Normaliser;
 import org.kie.api.KieBase;
@@ -22,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code out} global; scoring rules match {@link Hit} facts. Each phase runs in its own short-lived session, so the
  * phases never see each other's facts, and a rule set can be swapped whole while alerts are in flight.
  */
-public final class RuleSet {
+public final class RuleSet implements Rules {
     /** A rule that keeps re-firing is a bug in the DRL; it must not hold an alert forever. */
     static final int MAX_FIRINGS = 10_000;
 
@@ -63,7 +64,8 @@ public final class RuleSet {
      *
      * @param takenFields every field a rule pointed at, usable value or not (for the coverage report)
      */
-    public record ExtractionResult(List<Indicator> indicators, Set<String> firedRules, Set<String> takenFields) {
+    public record ExtractionResult(List<Indicator> indicators, Set<String> firedRules, Set<String> takenFields)
+            implements Rules.Extracted {
         public ExtractionResult(List<Indicator> indicators, Set<String> firedRules) {
             this(indicators, firedRules, Set.of());
         }
@@ -204,6 +206,11 @@ public final class RuleSet {
 
     public AllowLists allowLists() {
         return allowLists;
+    }
+
+    @Override
+    public boolean allowListed(Indicator indicator) {
+        return allowLists.containsAny(indicator);
     }
 
     /** Takes a lease for one alert; false when this rule set is already disposed (take the current one instead). */

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -65,7 +66,7 @@ public final class RuleSetLoader {
         for (Path file : files) {
             String relative = dir.relativize(file).toString().replace('\\', '/');
             byte[] content = read(file);
-            digest.update(relative.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            digest.update(relative.getBytes(StandardCharsets.UTF_8));
             digest.update((byte) 0);
             digest.update(content);
             String kjarPath = KJAR_ROOT + packageFolder(content) + relative.replace('/', '_');
@@ -73,7 +74,7 @@ public final class RuleSetLoader {
             kfs.write(kjarPath, content);
             names.add(relative);
             metadataProblems.addAll(RuleMetadataCheck.check(file.toString(),
-                    new String(content, java.nio.charset.StandardCharsets.UTF_8), ruleIds));
+                    new String(content, StandardCharsets.UTF_8), ruleIds));
         }
         AllowLists allowLists = allowLists(dir, digest);
         KieBuilder builder = ks.newKieBuilder(kfs).buildAll(ExecutableModelProject.class);
@@ -113,12 +114,12 @@ public final class RuleSetLoader {
             for (Path f : files.filter(p -> p.toString().endsWith(".txt")).sorted().toList()) {
                 String name = f.getFileName().toString().replaceFirst("\\.txt$", "");
                 byte[] content = Files.readAllBytes(f);
-                digest.update((ALLOWLISTS + "/" + f.getFileName()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                digest.update((ALLOWLISTS + "/" + f.getFileName()).getBytes(StandardCharsets.UTF_8));
                 digest.update((byte) 0);
                 digest.update(content);
                 try {
                     lists.put(name, AllowList.parse(name,
-                            new String(content, java.nio.charset.StandardCharsets.UTF_8).lines().toList()));
+                            new String(content, StandardCharsets.UTF_8).lines().toList()));
                 } catch (IllegalArgumentException e) {
                     String msg = e.getMessage();
                     int line = msg.startsWith("line ") ? Integer.parseInt(msg.substring(5, msg.indexOf(':'))) : -1;
@@ -183,7 +184,7 @@ public final class RuleSetLoader {
      * in folders, so each file is placed by its package declaration inside the build.
      */
     static String packageFolder(byte[] content) {
-        Matcher m = PACKAGE.matcher(new String(content, java.nio.charset.StandardCharsets.UTF_8));
+        Matcher m = PACKAGE.matcher(new String(content, StandardCharsets.UTF_8));
         return m.find() ? m.group(1).replace('.', '/') + "/" : "";
     }
 

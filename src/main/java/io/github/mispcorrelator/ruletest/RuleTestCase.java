@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.misp.MispJson;
@@ -39,7 +40,7 @@ public record RuleTestCase(String name, String description, Alert alert, Optiona
     public static RuleTestCase fromFile(Path file) {
         JsonNode root;
         try {
-            root = AlertParser.MAPPER.readTree(file.toFile());
+            root = Json.MAPPER.readTree(file.toFile());
         } catch (IOException e) {
             throw new InvalidAlertException(file + ": not valid JSON: " + e.getMessage());
         }
@@ -65,7 +66,7 @@ public record RuleTestCase(String name, String description, Alert alert, Optiona
             if (!list.isArray()) {
                 throw new InvalidAlertException(name + ": \"misp\" must be a list of MISP attributes");
             }
-            ObjectNode wrapped = AlertParser.MAPPER.createObjectNode();
+            ObjectNode wrapped = Json.MAPPER.createObjectNode();
             wrapped.putObject("response").set("Attribute", list);
             List<MispAttribute> attrs = MispJson.restSearchAttributes(wrapped, "test-case");
             misp = Optional.of(FeedSource.of("test-case:" + name, attrs));

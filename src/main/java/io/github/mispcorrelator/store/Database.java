@@ -154,7 +154,7 @@ public final class Database implements AutoCloseable {
         return pool.getMaximumPoolSize();
     }
 
-    /** Whether a connection can be had right now (for start-up checks; the API uses {@link HitStore#ping}). */
+    /** Whether a connection can be had right now (for start-up checks; the API uses {@code HitStore#ping}). */
     public boolean reachable() {
         try (Connection c = pool.getConnection()) {
             return c.isValid(2);

@@ -2,7 +2,7 @@ package io.github.mispcorrelator.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
-import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -265,7 +265,7 @@ public final class MirrorStore {
 
     private static String tagsJson(List<String> tags) {
         try {
-            return AlertParser.MAPPER.writeValueAsString(tags.stream().map(PostgresHitStore::clean).toList());
+            return Json.MAPPER.writeValueAsString(tags.stream().map(PostgresHitStore::clean).toList());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -276,7 +276,7 @@ public final class MirrorStore {
             return List.of();
         }
         try {
-            return List.copyOf(AlertParser.MAPPER.readValue(json, STRINGS));
+            return List.copyOf(Json.MAPPER.readValue(json, STRINGS));
         } catch (JsonProcessingException e) {
             return List.of();
         }

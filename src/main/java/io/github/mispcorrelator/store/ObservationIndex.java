@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.store;
 
 import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.correlate.Observations;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * flush (database down) drops its batch with a warning: observations are a best-effort history, the alerts go on.
  * Also keeps the daily partitions (a pass at start, then hourly).
  */
-public final class ObservationIndex implements AutoCloseable {
+public final class ObservationIndex implements Observations, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ObservationIndex.class);
     static final Duration MAINTENANCE_EVERY = Duration.ofHours(1);
 
@@ -66,6 +67,7 @@ public final class ObservationIndex implements AutoCloseable {
     }
 
     /** The indicators of one alert (not allow-listed; non-global addresses never get here). Never blocks. */
+    @Override
     public void record(Alert alert, List<Indicator> indicators) {
         if (buffer.record(alert, indicators, Instant.now())) {
             flush();

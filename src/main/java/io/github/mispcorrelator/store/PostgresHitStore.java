@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.github.mispcorrelator.config.Version;
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.correlate.HitStore;
+import io.github.mispcorrelator.correlate.Origin;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -205,11 +207,11 @@ public final class PostgresHitStore implements HitStore {
 
     static String alertJson(ObjectNode alert) {
         try {
-            String json = AlertParser.MAPPER.writeValueAsString(alert);
+            String json = Json.MAPPER.writeValueAsString(alert);
             if (!json.contains("\\u0000")) {
                 return json;
             }
-            return AlertParser.MAPPER.writeValueAsString(withoutNul(alert.deepCopy()));
+            return Json.MAPPER.writeValueAsString(withoutNul(alert.deepCopy()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

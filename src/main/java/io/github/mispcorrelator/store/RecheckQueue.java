@@ -1,7 +1,8 @@
 package io.github.mispcorrelator.store;
 
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.correlate.UncheckedAlerts;
+import io.github.mispcorrelator.json.Json;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 
@@ -17,7 +18,7 @@ import java.util.List;
  * Alerts waiting for MISP to answer again, kept in PostgreSQL (they survive a restart) and bounded: past
  * {@code max} rows the oldest are dropped, and the count dropped is reported. Off the event loop.
  */
-public final class RecheckQueue {
+public final class RecheckQueue implements UncheckedAlerts {
     static final String ENQUEUE = """
             INSERT INTO recheck_queue (manager, alert_id, alert, reason) VALUES (?, ?, ?::jsonb, ?)
             ON CONFLICT (manager, alert_id) DO UPDATE SET reason = EXCLUDED.reason,
@@ -70,6 +71,7 @@ public final class RecheckQueue {
     }
 
     /** Keeps an alert for a later look-up; an alert already waiting is counted as one more attempt. */
+    @Override
     public Future<Void> add(Alert alert, String reason) {
         return jdbc.executeBlocking(() -> {
             try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ENQUEUE)) {
@@ -100,7 +102,7 @@ public final class RecheckQueue {
                     while (rs.next()) {
                         // the stored id, not one derived again: an alert without "id" has a digest of its original
                         // body as id, and its stored JSON is not byte for byte that body
-                        com.fasterxml.jackson.databind.JsonNode node = AlertParser.MAPPER.readTree(rs.getString(2));
+                        com.fasterxml.jackson.databind.JsonNode node = Json.MAPPER.readTree(rs.getString(2));
                         out.add(new Alert((com.fasterxml.jackson.databind.node.ObjectNode) node, rs.getString(1)));
                     }
                 }

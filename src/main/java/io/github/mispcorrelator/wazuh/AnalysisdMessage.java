@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Formats an event for analysisd's datagram socket ({@code queue/sockets/queue}): {@code 1:<location>:<json>}.
@@ -16,6 +18,27 @@ public final class AnalysisdMessage {
     public static final int MAX_BYTES = 65_535;
 
     private AnalysisdMessage() {
+    }
+
+    /**
+     * The messages for an alert's events, ready for the socket (as text: the bytes are their UTF-8), and how many
+     * events could not be made to fit one message even shrunk (left out).
+     */
+    public record Lines(List<String> lines, int unfit) {
+    }
+
+    /** {@link #format} of each event, for a forwarder that writes them to analysisd itself ({@code ?format=analysisd}). */
+    public static Lines lines(Alert alert, List<JsonObject> events) {
+        List<String> lines = new ArrayList<>(events.size());
+        int unfit = 0;
+        for (JsonObject e : events) {
+            try {
+                lines.add(new String(format(alert, e), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException tooLarge) {
+                unfit++;
+            }
+        }
+        return new Lines(lines, unfit);
     }
 
     /** {@code [001] (web-01) 10.0.0.5->misp}, escaped; {@code misp} for the manager's own alerts (agent 000). */

@@ -1,6 +1,8 @@
 package io.github.mispcorrelator.wazuh;
 
 import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.correlate.Correlation;
+import io.github.mispcorrelator.correlate.EventSink;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -18,6 +20,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * Netty's epoll transport: it is the Netty that Vert.x already runs on, and it is non-blocking (junixsocket would add
  * a second native library for the same job).
  */
-public final class AnalysisdSocket implements AutoCloseable {
+public final class AnalysisdSocket implements EventSink, AutoCloseable {
     private final EventLoopGroup group;
     private final Channel channel;
     private final DomainSocketAddress target;
@@ -57,6 +61,20 @@ public final class AnalysisdSocket implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot open a datagram channel for " + socket + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Sends the correlation's events ({@link WazuhEvents#of}); fails when analysisd did not take one of them. */
+    @Override
+    public Future<Void> deliver(Correlation c) {
+        List<JsonObject> events = WazuhEvents.of(c);
+        if (events.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        List<Future<Void>> sent = new ArrayList<>(events.size());
+        for (JsonObject e : events) {
+            sent.add(send(c.alert(), e));
+        }
+        return Future.all(sent).mapEmpty();
     }
 
     /** Sends one event; fails when analysisd is not listening (the socket is missing or refuses). */

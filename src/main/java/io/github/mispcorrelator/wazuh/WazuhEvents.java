@@ -1,11 +1,15 @@
 package io.github.mispcorrelator.wazuh;
 
 import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.correlate.Correlation;
 import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.correlate.HitJson;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.misp.MispAttribute;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Builds the events returned to Wazuh, one per hit. The {@code integration} and {@code misp.*} fields keep the old
@@ -15,26 +19,27 @@ public final class WazuhEvents {
     private WazuhEvents() {
     }
 
+    /**
+     * The events of one correlation, built once where they are delivered or answered: one per reported hit
+     * ({@link Correlation#reportedHits()}), one per value that went unchecked, or the one naming a failed rule.
+     */
+    public static List<JsonObject> of(Correlation c) {
+        if (c.ruleError() != null) {
+            return List.of(ruleError(c.alert(), c.ruleError(), c.ruleset()));
+        }
+        List<Hit> hits = c.reportedHits();
+        List<JsonObject> events = new ArrayList<>(hits.size() + c.lookupErrors().size());
+        hits.forEach(h -> events.add(hit(c.alert(), h, c.ruleset())));
+        c.lookupErrors().forEach((indicator, error) -> events.add(error(c.alert(), indicator, error, c.ruleset())));
+        return events;
+    }
+
     public static JsonObject hit(Alert alert, Hit hit, String ruleset) {
         MispAttribute a = hit.attribute();
-        JsonObject misp = new JsonObject()
-                .put("event_id", a.eventId())
-                .put("category", a.category())
-                .put("value", a.value())
-                .put("type", a.type())
+        JsonObject misp = HitJson.attribute(a)
                 .put("source", new JsonObject().put("description", alert.getRuleDescription()))
-                .put("attribute_uuid", a.uuid())
-                .put("event_uuid", a.eventUuid())
-                .put("event_info", a.eventInfo())
-                .put("threat_level", threatLevel(a.threatLevel()))
-                .put("to_ids", a.toIds())
-                .put("tags", new JsonArray(a.tags()))
-                .put("instance", a.instance());
-        JsonObject correlator = context(alert, hit.indicator(), ruleset)
-                .put("severity", hit.getSeverity())
-                .put("labels", new JsonArray(hit.getLabels().stream().toList()))
-                .put("decided_by", new JsonArray(hit.getDecidedBy()))
-                .put("decided_by_ids", new JsonArray(hit.getDecidedByIds()));
+                .put("threat_level", threatLevel(a.threatLevel()));
+        JsonObject correlator = HitJson.decisions(hit, context(alert, hit.indicator(), ruleset));
         Hit.PastSighting past = hit.pastSighting();
         if (past != null) {
             // a retrospective event (Wazuh rule 100650): the value was seen before MISP knew it
@@ -81,10 +86,7 @@ public final class WazuhEvents {
                 .put("manager", alert.getManager())
                 .put("rule_id", alert.getRuleId())
                 .put("agent_id", alert.getAgentId())
-                .put("indicator", new JsonObject()
-                        .put("type", indicator.type().id())
-                        .put("value", indicator.value())
-                        .put("field", indicator.field()))
+                .put("indicator", HitJson.indicator(indicator))
                 .put("drl_rule", indicator.rule())
                 .put("drl_rule_id", indicator.ruleId())
                 .put("ruleset", ruleset);

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.http;
 
+import io.github.mispcorrelator.config.ApiTokens;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -61,7 +62,7 @@ class AccessControlIT {
         env.put("CORRELATOR_READ_TOKEN", READ);
         env.put("CORRELATOR_INGEST_TOKEN", INGEST);
         // the admin token as its digest only: the configuration need not hold it
-        env.put("CORRELATOR_ADMIN_TOKEN", AccessControl.digestOf(ADMIN));
+        env.put("CORRELATOR_ADMIN_TOKEN", ApiTokens.digestOf(ADMIN));
         app = new ServiceUnderTest(env);
         https = HttpClient.newBuilder().sslContext(trusting(dir.resolve("server.p12"))).connectTimeout(Duration.ofSeconds(5))
                 .build();

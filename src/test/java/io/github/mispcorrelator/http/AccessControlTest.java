@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.http;
 
+import io.github.mispcorrelator.config.ApiTokens;
 import io.github.mispcorrelator.http.AccessControl.Role;
 import io.vertx.core.http.HttpMethod;
 import org.junit.jupiter.api.Test;
@@ -22,30 +23,30 @@ class AccessControlTest {
 
     @Test
     void aTokenIsKeptOnlyAsItsDigest() {
-        List<AccessControl.TokenDigest> parsed = AccessControl.parseTokens(READER + ", " + AccessControl.digestOf(ADMIN));
+        List<ApiTokens.Digest> parsed = ApiTokens.parse(READER + ", " + ApiTokens.digestOf(ADMIN));
         assertThat(parsed).hasSize(2);
-        assertThat(parsed.get(0).sha256()).isEqualTo(AccessControl.sha256(READER));
-        assertThat(parsed.get(1).sha256()).isEqualTo(AccessControl.sha256(ADMIN));
-        assertThat(AccessControl.digestOf("x")).isEqualTo("sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881");
+        assertThat(parsed.get(0).sha256()).isEqualTo(ApiTokens.sha256(READER));
+        assertThat(parsed.get(1).sha256()).isEqualTo(ApiTokens.sha256(ADMIN));
+        assertThat(ApiTokens.digestOf("x")).isEqualTo("sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881");
     }
 
     @Test
     void weakOrMalformedTokensAreRefusedWithoutRepeatingThem() {
-        assertThatThrownBy(() -> AccessControl.parseTokens("short"))
+        assertThatThrownBy(() -> ApiTokens.parse("short"))
                 .hasMessageContaining("token 1").hasMessageContaining("at least 16").hasMessageNotContaining("short");
-        assertThatThrownBy(() -> AccessControl.parseTokens(READER + ",sha256:abc"))
+        assertThatThrownBy(() -> ApiTokens.parse(READER + ",sha256:abc"))
                 .hasMessageContaining("token 2").hasMessageContaining("64 hex");
-        assertThatThrownBy(() -> AccessControl.parseTokens("has a space in the middle of it"))
+        assertThatThrownBy(() -> ApiTokens.parse("has a space in the middle of it"))
                 .hasMessageNotContaining("space in");
-        assertThat(AccessControl.parseTokens(" , ")).isEmpty();
+        assertThat(ApiTokens.parse(" , ")).isEmpty();
     }
 
     @Test
     void rolesComeFromTheMatchingDigestsAndAdminImpliesAll() {
         AccessControl ac = AccessControl.of(Map.of(
-                Role.READ, AccessControl.parseTokens(READER),
-                Role.INGEST, AccessControl.parseTokens(INGESTER + "," + READER),
-                Role.ADMIN, AccessControl.parseTokens(AccessControl.digestOf(ADMIN))));
+                Role.READ, ApiTokens.parse(READER),
+                Role.INGEST, ApiTokens.parse(INGESTER + "," + READER),
+                Role.ADMIN, ApiTokens.parse(ApiTokens.digestOf(ADMIN))));
         assertThat(ac.enabled()).isTrue();
         assertThat(ac.rolesOf(READER)).containsExactlyInAnyOrder(Role.READ, Role.INGEST);
         assertThat(ac.rolesOf(INGESTER)).containsExactly(Role.INGEST);
@@ -87,13 +88,13 @@ class AccessControlTest {
 
     @Test
     void onlyLoopbackAddressesAreLoopback() {
-        assertThat(AccessControl.isLoopback("127.0.0.1")).isTrue();
-        assertThat(AccessControl.isLoopback("::1")).isTrue();
-        assertThat(AccessControl.isLoopback("localhost")).isTrue();
-        assertThat(AccessControl.isLoopback("0.0.0.0")).isFalse();
-        assertThat(AccessControl.isLoopback("::")).isFalse();
-        assertThat(AccessControl.isLoopback("192.0.2.10")).isFalse();
-        assertThat(AccessControl.isLoopback("")).isFalse();
-        assertThat(AccessControl.isLoopback("no-such-host.invalid")).isFalse();
+        assertThat(ApiTokens.isLoopback("127.0.0.1")).isTrue();
+        assertThat(ApiTokens.isLoopback("::1")).isTrue();
+        assertThat(ApiTokens.isLoopback("localhost")).isTrue();
+        assertThat(ApiTokens.isLoopback("0.0.0.0")).isFalse();
+        assertThat(ApiTokens.isLoopback("::")).isFalse();
+        assertThat(ApiTokens.isLoopback("192.0.2.10")).isFalse();
+        assertThat(ApiTokens.isLoopback("")).isFalse();
+        assertThat(ApiTokens.isLoopback("no-such-host.invalid")).isFalse();
     }
 }

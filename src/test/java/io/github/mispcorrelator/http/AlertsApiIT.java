@@ -1,5 +1,8 @@
 package io.github.mispcorrelator.http;
 
+import io.github.mispcorrelator.wazuh.AnalysisdMessage;
+import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.support.Fixtures;
 import io.github.mispcorrelator.support.ServiceUnderTest;
 import io.github.mispcorrelator.support.ServiceUnderTest.Response;
@@ -94,6 +97,27 @@ class AlertsApiIT {
         assertThat(clean.json().getJsonArray("indicators")).hasSize(3);
         assertThat(clean.json().getJsonArray("hits")).isEmpty();
         assertThat(clean.json().getJsonArray("events")).isEmpty();
+    }
+
+    @Test
+    void formatAnalysisdAddsEachEventAsItsAnalysisdMessage() throws Exception {
+        byte[] alert = sample("sysmon-eid22-c2.json");
+        Response plain = app.post("/v1/alerts", alert);
+        Response lines = app.post("/v1/alerts?format=analysisd", alert);
+        assertThat(plain.json().containsKey("analysisd")).isFalse();
+        JsonArray events = lines.json().getJsonArray("events");
+        JsonArray messages = lines.json().getJsonArray("analysisd");
+        assertThat(events).isEqualTo(plain.json().getJsonArray("events")).isNotEmpty();
+        assertThat(messages).hasSize(events.size());
+        assertThat(lines.json().getInteger("analysisd_unfit")).isZero();
+        Alert parsed = AlertParser.parse(alert);
+        for (int i = 0; i < events.size(); i++) {
+            assertThat(messages.getString(i).getBytes(StandardCharsets.UTF_8))
+                    .isEqualTo(AnalysisdMessage.format(parsed, events.getJsonObject(i)));
+        }
+        Response unknown = app.post("/v1/alerts?format=xml", alert);
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(unknown.json().getString("error")).startsWith("format: expected analysisd");
     }
 
     @Test

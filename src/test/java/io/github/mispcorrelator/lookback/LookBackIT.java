@@ -1,10 +1,10 @@
 package io.github.mispcorrelator.lookback;
 
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.lookback.LookBack.Result;
 import io.github.mispcorrelator.misp.AttributeFilter;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.misp.MispJson;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.support.FakeAnalysisd;
 import io.github.mispcorrelator.support.FakeMisp;
 import io.github.mispcorrelator.support.Fixtures;
@@ -272,7 +272,7 @@ class LookBackIT {
                 // the trigger again: the next pulls (nothing changed), then the same attributes once more
                 Thread.sleep(1500);
                 LookBackService service = app.service().lookBack().orElseThrow();
-                List<MispAttribute> again = MispJson.restSearchAttributes(AlertParser.MAPPER.readTree(
+                List<MispAttribute> again = MispJson.restSearchAttributes(Json.MAPPER.readTree(
                         new JsonObject().put("response", new JsonObject().put("Attribute", new JsonArray()
                                 .add(data.get("lb-" + run + "-seen")))).encode()), misp.url());
                 Result rerun = service.lookBack().run(again, AttributeFilter.NONE).toCompletionStage()

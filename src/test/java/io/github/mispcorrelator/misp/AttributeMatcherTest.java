@@ -1,8 +1,8 @@
 package io.github.mispcorrelator.misp;
 
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +45,7 @@ class AttributeMatcherTest {
 
     @Test
     void everyMatchingAttributeIsKeptNotJustTheFirst() throws Exception {
-        var root = AlertParser.MAPPER.readTree(Fixtures.bytes("misp/restsearch-context.json"));
+        var root = Json.MAPPER.readTree(Fixtures.bytes("misp/restsearch-context.json"));
         List<MispAttribute> attributes = MispJson.restSearchAttributes(root, "test");
         Indicator sha = ind(IndicatorType.SHA256, SHA);
         Indicator ip = ind(IndicatorType.IP, "81.2.69.142");

@@ -1,7 +1,7 @@
 package io.github.mispcorrelator.misp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class MispJsonTest {
 
     private static JsonNode json(String resource) throws Exception {
-        return AlertParser.MAPPER.readTree(Fixtures.bytes(resource));
+        return Json.MAPPER.readTree(Fixtures.bytes(resource));
     }
 
     @Test
@@ -54,7 +54,7 @@ class MispJsonTest {
         }
         assertThat(files).isNotEmpty();
         for (Path f : files) {
-            List<MispAttribute> attrs = MispJson.restSearchAttributes(AlertParser.MAPPER.readTree(f.toFile()), "shared");
+            List<MispAttribute> attrs = MispJson.restSearchAttributes(Json.MAPPER.readTree(f.toFile()), "shared");
             assertThat(attrs).as(f.getFileName().toString()).isNotEmpty()
                     .allSatisfy(a -> {
                         assertThat(a.uuid()).isNotBlank();
@@ -69,7 +69,7 @@ class MispJsonTest {
         Path dir = Fixtures.sharedData("misp/events");
         try (Stream<Path> s = Files.list(dir)) {
             for (Path f : s.toList()) {
-                List<MispAttribute> attrs = MispJson.eventAttributes(AlertParser.MAPPER.readTree(f.toFile()), "shared");
+                List<MispAttribute> attrs = MispJson.eventAttributes(Json.MAPPER.readTree(f.toFile()), "shared");
                 assertThat(attrs).as(f.getFileName().toString()).isNotEmpty()
                         .allSatisfy(a -> assertThat(a.eventUuid()).isNotBlank());
             }

@@ -3,9 +3,9 @@ package io.github.mispcorrelator.misp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.Fixtures;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -67,7 +67,7 @@ class RestSearchContractTest {
 
     @Test
     void bodiesMatchTheProjectsSummaryOfTheSpec() throws Exception {
-        JsonNode schema = AlertParser.MAPPER.readTree(Fixtures.bytes("misp/restsearch-filter-schema.json"));
+        JsonNode schema = Json.MAPPER.readTree(Fixtures.bytes("misp/restsearch-filter-schema.json"));
         Map<String, String> types = new HashMap<>();
         schema.get("properties").fields().forEachRemaining(e -> types.put(e.getKey(), e.getValue().asText()));
         Set<String> mispTypes = new HashSet<>();

@@ -1,7 +1,6 @@
 package io.github.mispcorrelator.misp;
 
 import io.github.mispcorrelator.alert.AlertParser;
-import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.support.FakeMisp;
@@ -189,7 +188,8 @@ class StrictMispLookupIT {
             MispAttribute a3 = new MispAttribute("99999", "c0000003-0000-4000-8000-000000000000", "1", event.uuid, "an event",
                     "ip-dst", "Network activity", "81.2.69.3", true, 2, List.of(), T0, misp.url());
             var later = AlertParser.parse("{\"id\":\"2\",\"timestamp\":\"2025-08-13T09:00:00.000+0000\"}");
-            reporter.report(List.of(new Hit(alert, ip("81.2.69.1"), a1), new Hit(later, ip("81.2.69.3"), a3)));
+            reporter.report(alert, List.of(a1));
+            reporter.report(later, List.of(a3));
             reporter.flush();
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (registry.counter("misp_sightings", "outcome", "sent").count()

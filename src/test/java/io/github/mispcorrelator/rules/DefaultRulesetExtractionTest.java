@@ -3,6 +3,7 @@ package io.github.mispcorrelator.rules;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.DefaultRules;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DefaultRulesetExtractionTest {
 
     static Stream<String> cases() throws Exception {
-        JsonNode expected = AlertParser.MAPPER.readTree(Fixtures.bytes("alerts/expected.json"));
+        JsonNode expected = Json.MAPPER.readTree(Fixtures.bytes("alerts/expected.json"));
         List<String> names = new ArrayList<>();
         for (Iterator<String> it = expected.fieldNames(); it.hasNext(); ) {
             names.add(it.next());
@@ -33,7 +34,7 @@ class DefaultRulesetExtractionTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void extractsExactlyTheExpectedIndicators(String file) throws Exception {
-        JsonNode expected = AlertParser.MAPPER.readTree(Fixtures.bytes("alerts/expected.json")).get(file);
+        JsonNode expected = Json.MAPPER.readTree(Fixtures.bytes("alerts/expected.json")).get(file);
         List<String> want = new ArrayList<>();
         expected.forEach(e -> want.add(e.get("type").asText() + " " + e.get("value").asText() + " @ " + e.get("field").asText()));
 

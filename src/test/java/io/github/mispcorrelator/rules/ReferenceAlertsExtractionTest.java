@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
+import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.support.DefaultRules;
 import io.github.mispcorrelator.support.Fixtures;
 import org.junit.jupiter.api.Test;
@@ -97,9 +98,9 @@ class ReferenceAlertsExtractionTest {
     @Test
     void rawSysmonEventsFromWazuhsRulesetTestsWithTheStockGroups() throws Exception {
         for (Path f : files("wazuh/raw-events")) {
-            JsonNode data = AlertParser.MAPPER.readTree(f.toFile());
+            JsonNode data = Json.MAPPER.readTree(f.toFile());
             int eid = data.path("win").path("system").path("eventID").asInt();
-            ObjectNode alert = AlertParser.MAPPER.createObjectNode();
+            ObjectNode alert = Json.MAPPER.createObjectNode();
             alert.putObject("rule").putArray("groups").add("sysmon").add("sysmon_eid" + eid + "_detections").add("windows");
             alert.set("data", data);
             List<String> got = extract(AlertParser.parse(alert.toString()));

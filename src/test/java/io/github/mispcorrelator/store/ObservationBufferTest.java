@@ -2,9 +2,9 @@ package io.github.mispcorrelator.store;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -20,7 +20,7 @@ class ObservationBufferTest {
     static final Instant NOW = Instant.parse("2026-03-10T12:00:00Z");
 
     static Alert alert(String id, String timestamp, String agent) {
-        ObjectNode json = AlertParser.MAPPER.createObjectNode();
+        ObjectNode json = Json.MAPPER.createObjectNode();
         json.put("id", id);
         if (timestamp != null) {
             json.put("timestamp", timestamp);

@@ -3,6 +3,7 @@ package io.github.mispcorrelator.store;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.correlate.Origin;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.misp.MispAttribute;

@@ -38,8 +38,9 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * The integratord forwarder ({@code src/main/wazuh/custom-misp-correlator.py}) run exactly as integratord runs it — a
  * temporary alert file and integratord's argv — against the real service and a Unix datagram server standing in for
- * analysisd's {@code queue/sockets/queue}. Every message is compared byte for byte with what the Java side
- * ({@link AnalysisdMessage}) writes for the same event.
+ * analysisd's {@code queue/sockets/queue}. The forwarder asks for {@code ?format=analysisd} and writes the messages
+ * the service formatted; every message is compared byte for byte with what the Java side ({@link AnalysisdMessage})
+ * writes for the same event, so nothing is lost or changed on the way (JSON string escapes, non-ASCII, shrinking).
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ForwarderIT {
@@ -102,6 +103,12 @@ class ForwarderIT {
             assertThat(message).startsWith(EICAR_LOCATION);
             assertThat(new JsonObject(message.substring(EICAR_LOCATION.length()))).isEqualTo(events.getJsonObject(i));
             assertThat(messages.get(i)).isEqualTo(AnalysisdMessage.format(AlertParser.parse(alert), events.getJsonObject(i)));
+        }
+        // the service's own lines, as the forwarder received them, are those bytes
+        JsonArray lines = answer(alert, "?format=analysisd").getJsonArray("analysisd");
+        assertThat(lines).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(lines.getString(i).getBytes(StandardCharsets.UTF_8)).isEqualTo(messages.get(i));
         }
         assertThat(spool()).isEmpty();
     }
@@ -326,7 +333,7 @@ class ForwarderIT {
     }
 
     @Test
-    void anOversizedEventIsShrunkExactlyAsTheJavaSideShrinksIt() throws Exception {
+    void anOversizedEventShrunkByTheJavaSideReachesAnalysisdByteForByte() throws Exception {
         Alert parsed = AlertParser.parse(Files.readAllBytes(EICAR));
         JsonArray tags = new JsonArray();
         for (int i = 0; i < 3000; i++) {
@@ -430,7 +437,11 @@ class ForwarderIT {
     }
 
     static JsonObject answer(byte[] alert) throws Exception {
-        ServiceUnderTest.Response r = app.post("/v1/alerts", alert);
+        return answer(alert, "");
+    }
+
+    static JsonObject answer(byte[] alert, String query) throws Exception {
+        ServiceUnderTest.Response r = app.post("/v1/alerts" + query, alert);
         assertThat(r.status()).isEqualTo(200);
         return r.json();
     }
@@ -465,8 +476,20 @@ class ForwarderIT {
         return new JsonObject(text.substring(text.indexOf(":{") + 1)).getJsonObject("misp");
     }
 
+    /**
+     * What the service answers with {@code ?format=analysisd} for the EICAR alert (every scripted test sends it) and
+     * these events: the events and their analysisd messages, formatted by the Java side.
+     */
     static String events(JsonObject... events) {
-        return new JsonObject().put("alert_id", "x").put("events", new JsonArray(List.of((Object[]) events))).encode();
+        Alert eicar;
+        try {
+            eicar = AlertParser.parse(Files.readAllBytes(EICAR));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        AnalysisdMessage.Lines lines = AnalysisdMessage.lines(eicar, List.of(events));
+        return new JsonObject().put("alert_id", "x").put("events", new JsonArray(List.of((Object[]) events)))
+                .put("analysisd", new JsonArray(lines.lines())).put("analysisd_unfit", lines.unfit()).encode();
     }
 
     static int closedPort() throws IOException {

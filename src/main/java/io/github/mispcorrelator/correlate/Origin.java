@@ -1,4 +1,4 @@
-package io.github.mispcorrelator.store;
+package io.github.mispcorrelator.correlate;
 
 /**
  * Whether a hit came from an alert as it happened, from re-checking archived alerts later, or from the look-back: a

@@ -1,4 +1,4 @@
-package io.github.mispcorrelator.ingest;
+package io.github.mispcorrelator.http;
 
 import io.github.mispcorrelator.support.Fixtures;
 import io.github.mispcorrelator.support.ServiceUnderTest;

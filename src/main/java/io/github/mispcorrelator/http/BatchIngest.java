@@ -1,14 +1,17 @@
-package io.github.mispcorrelator.ingest;
+package io.github.mispcorrelator.http;
 
-import io.github.mispcorrelator.correlate.Correlation;
-import io.github.mispcorrelator.correlate.Correlator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
-import io.github.mispcorrelator.rules.RuleExecutionException;
-import io.github.mispcorrelator.store.StoreUnavailableException;
+import io.github.mispcorrelator.correlate.Correlation;
+import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.json.Json;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -55,7 +58,14 @@ public final class BatchIngest {
         }
     }
 
-    /** One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it. */
+    /**
+     * The answer to a batch: its HTTP status (503 when any line could not be stored: send the batch again, stored
+     * lines are not duplicated; 400 or 413 for a batch refused whole; else 200) and its body.
+     */
+    public record Answer(int status, JsonObject body) {
+    }
+
+    /** One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it ({@link IngestFailure}). */
     record LineResult(int line, int status, JsonObject body) {
         JsonObject toJson() {
             // the body is this result's own: no copy (a batch of thousands would copy them all on the event loop)
@@ -63,11 +73,8 @@ public final class BatchIngest {
         }
     }
 
-    /**
-     * Processes the batch. The future's JSON is {@code {"results":[…], "summary":{…}}}; {@code status} is 503 when any
-     * line could not be stored (the shipper should send the batch again: stored lines are not duplicated), else 200.
-     */
-    public Future<JsonObject> process(Buffer body) {
+    /** Processes the batch; the body of the answer is {@code {"results":[…], "summary":{…}}}. */
+    public Future<Answer> process(Buffer body) {
         Lines lines;
         try {
             lines = split(body);
@@ -78,8 +85,8 @@ public final class BatchIngest {
     }
 
     /** The answer to a batch refused whole (400, 413). */
-    public static JsonObject refusedAnswer(Refused r) {
-        return new JsonObject().put("status", r.status).put("error", r.getMessage());
+    public static Answer refusedAnswer(Refused r) {
+        return new Answer(r.status, new JsonObject().put("error", r.getMessage()));
     }
 
     /**
@@ -90,8 +97,8 @@ public final class BatchIngest {
         return split(body, maxLines);
     }
 
-    /** Processes the alerts of a split body; the future's JSON is as {@link #process(Buffer)}'s. */
-    public Future<JsonObject> process(Lines lines) {
+    /** Processes the alerts of a split body; the answer is as {@link #process(Buffer)}'s. */
+    public Future<Answer> process(Lines lines) {
         List<LineResult> results = new ArrayList<>(lines.texts().size());
         for (int i = 0; i < lines.texts().size(); i++) {
             results.add(null);
@@ -105,7 +112,7 @@ public final class BatchIngest {
     /**
      * Splits NDJSON into its non-blank lines, or a JSON array into its elements (each re-encoded). Blank lines are
      * counted, not kept: a body of a million blank lines must not become a million results. The array is read with
-     * the same parser as single alerts ({@link AlertParser#MAPPER}: duplicate keys refused, nesting bounded).
+     * the same parser as single alerts ({@link Json#MAPPER}: duplicate keys refused, nesting bounded).
      *
      * @throws Refused when the body holds no alert (400), more than {@code maxLines} (413), or a broken array (400)
      */
@@ -116,10 +123,10 @@ public final class BatchIngest {
         List<Integer> numbers = new ArrayList<>();
         int[] blank = {0};
         if (trimmed.startsWith("[")) {
-            com.fasterxml.jackson.databind.JsonNode array;
+            JsonNode array;
             try {
-                array = AlertParser.MAPPER.readTree(trimmed);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                array = Json.MAPPER.readTree(trimmed);
+            } catch (JsonProcessingException e) {
                 throw new Refused(400, "malformed JSON array batch: " + e.getOriginalMessage()
                         + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + ", column "
                         + e.getLocation().getColumnNr() : ""));
@@ -128,11 +135,11 @@ public final class BatchIngest {
                 throw tooMany(array.size(), maxLines);
             }
             int n = 0;
-            for (com.fasterxml.jackson.databind.JsonNode element : array) {
+            for (JsonNode element : array) {
                 n++;
                 try {
-                    out.add(AlertParser.MAPPER.writeValueAsString(element));
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    out.add(Json.MAPPER.writeValueAsString(element));
+                } catch (JsonProcessingException e) {
                     throw new IllegalStateException(e);
                 }
                 numbers.add(n);
@@ -197,7 +204,7 @@ public final class BatchIngest {
                 }
                 pumping = true;
             }
-            io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+            Context context = Vertx.currentContext();
             int launched = 0;
             while (true) {
                 int index;
@@ -228,8 +235,7 @@ public final class BatchIngest {
                     launch(index);
                 } catch (RuntimeException | StackOverflowError e) {
                     // a line must never stall the batch: it fails alone
-                    finish(index, new LineResult(numbers.get(index), 500, new JsonObject().put("error",
-                            "internal error: " + e.getClass().getSimpleName())));
+                    finish(index, failed(numbers.get(index), null, e));
                 }
             }
         }
@@ -243,7 +249,7 @@ public final class BatchIngest {
             try {
                 alert = AlertParser.parse(text);
             } catch (InvalidAlertException e) {
-                finish(index, new LineResult(line, 400, new JsonObject().put("error", e.getMessage())));
+                finish(index, failed(line, null, e));
                 return;
             }
             correlator.process(alert).onComplete(ar -> finish(index, ar.succeeded()
@@ -260,22 +266,24 @@ public final class BatchIngest {
         }
     }
 
+    /** The single alert's answer without {@code ruleset} (the batch's lines share it). */
     private static LineResult ok(int line, Correlation c) {
-        JsonObject j = c.toJson();
-        return new LineResult(line, 200, new JsonObject().put("alert_id", j.getString("alert_id"))
-                .put("indicators", j.getJsonArray("indicators")).put("hits", j.getJsonArray("hits"))
-                .put("events", j.getJsonArray("events")));
+        JsonObject answer = AlertAnswer.of(c);
+        answer.remove("ruleset");
+        return new LineResult(line, 200, answer);
     }
 
+    /** @param alert the line's alert, or null when it did not parse */
     private static LineResult failed(int line, Alert alert, Throwable e) {
-        int status = e instanceof StoreUnavailableException ? 503 : 500;
-        String message = e instanceof StoreUnavailableException
-                ? "hit store unavailable; nothing was stored for this line, send it again"
-                : e instanceof RuleExecutionException ? e.getMessage() : "internal error: " + e.getClass().getSimpleName();
-        return new LineResult(line, status, new JsonObject().put("alert_id", alert.getId()).put("error", message));
+        IngestFailure f = IngestFailure.of(e, true);
+        JsonObject body = new JsonObject();
+        if (alert != null) {
+            body.put("alert_id", alert.getId());
+        }
+        return new LineResult(line, f.status(), body.put("error", f.error()));
     }
 
-    private static JsonObject summarise(List<LineResult> results, int blank) {
+    private static Answer summarise(List<LineResult> results, int blank) {
         JsonArray out = new JsonArray();
         int ok = 0;
         int bad = 0;
@@ -293,10 +301,9 @@ public final class BatchIngest {
                 default -> bad++;
             }
         }
-        return new JsonObject()
-                .put("status", unavailable > 0 ? 503 : 200)
+        return new Answer(unavailable > 0 ? 503 : 200, new JsonObject()
                 .put("summary", new JsonObject().put("lines", results.size()).put("blank", blank).put("ok", ok).put("failed", bad)
                         .put("unavailable", unavailable).put("hits", hits))
-                .put("results", out);
+                .put("results", out));
     }
 }

@@ -1,17 +1,16 @@
-package io.github.mispcorrelator.store;
+package io.github.mispcorrelator.correlate;
 
 import io.github.mispcorrelator.alert.Alert;
-import io.github.mispcorrelator.correlate.Hit;
 import io.vertx.core.Future;
 
 import java.util.List;
 
-/** Where hits are kept for auditors. Implementations never block the caller's thread. */
+/** Where hits are kept for auditors (a port of the pipeline, implemented by {@code store.PostgresHitStore}). Implementations never block the caller's thread. */
 public interface HitStore {
 
     /**
      * Saves all hits of one alert in one transaction; hits already stored for this alert are skipped, so a retried
-     * alert adds nothing. Fails with {@link StoreUnavailableException} when the database cannot be reached.
+     * alert adds nothing. Fails with {@code store.StoreUnavailableException} when the database cannot be reached.
      *
      * @return the hits that were new (not stored before): only those are reported onward (re-checks, sightings)
      */
