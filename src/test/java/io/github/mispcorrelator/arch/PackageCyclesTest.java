@@ -38,9 +38,6 @@ class PackageCyclesTest {
      * edge is gone (this test says so).
      */
     static final Set<String> KNOWN = Set.of(
-            "bench -> (root)",   // issue 13 item 1 (helper i13a): the benchmark leaves the product
-            "check -> (root)",   // issue 13 items 6/7 (helper i13a): commands without the root package
-            "ingest -> (root)",  // issue 13 items 6/7 (helper i13a): replay without the root package
             "misp -> store"      // issue 13 item 4 (helper i13c): mirror persistence behind a misp interface
     );
 
