@@ -122,6 +122,9 @@ public final class CorrelatorConfig {
                     + "memory_limit in MB x 50 (6,400 for 128M), beyond which MISP counts pages wrongly.");
     public static final ConfigKey<Duration> MISP_MIRROR_TIMEOUT = new ConfigKey<>("MISP_MIRROR_TIMEOUT", "2m",
             Parsers.DURATION_PARSER, "Longest wait for one page of a mirror pull.");
+    public static final ConfigKey<Duration> MISP_MIRROR_FOLLOW_POLL = new ConfigKey<>("MISP_MIRROR_FOLLOW_POLL", "5s",
+            Parsers.DURATION_PARSER, "Several instances on one database: how often one that does not pull MISP checks "
+                    + "the shared mirror tables for changes, in case a notification (LISTEN/NOTIFY) was lost.");
     public static final ConfigKey<Path> FEED_DIR = new ConfigKey<>("FEED_DIR", "config/demo-feed", Parsers.EXISTING_DIR,
             "MISP feed directory (manifest.json + one event file per event) used when MISP_URL is unset.");
     public static final ConfigKey<Path> FEED_WARNINGLISTS = new ConfigKey<>("FEED_WARNINGLISTS", null, Parsers.EXISTING_DIR,
@@ -229,7 +232,7 @@ public final class CorrelatorConfig {
             MISP_TAGS_EXCLUDE, MISP_MAX_AGE, MISP_MAX_AGE_IP, MISP_MAX_AGE_DOMAIN, MISP_MAX_AGE_URL, MISP_MAX_AGE_HASH,
             MISP_BATCH_SIZE, MISP_BATCH_LINGER, MISP_MAX_CONCURRENT, MISP_RETRIES, MISP_CACHE_SIZE, MISP_CACHE_TTL,
             MISP_CACHE_NEGATIVE_TTL, MISP_BREAKER_FAILURES, MISP_BREAKER_OPEN, MISP_RECHECK_MAX, MISP_RECHECK_INTERVAL, MISP_SIGHTINGS,
-            MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT,
+            MISP_SIGHTINGS_SOURCE, MISP_SIGHTINGS_INTERVAL, MISP_MIRROR, MISP_MIRROR_INTERVAL, MISP_MIRROR_REBUILD, MISP_MIRROR_PAGE, MISP_MIRROR_TIMEOUT, MISP_MIRROR_FOLLOW_POLL,
             FEED_DIR, FEED_WARNINGLISTS, DB_URL, DB_USER, DB_PASSWORD,
             DB_POOL_SIZE, DATA_DIR, DRL_DIR, DRL_WATCH, DRL_RELOAD_DEBOUNCE, COVERAGE_RECENT_ALERTS, TAIL_FILE, TAIL_START, TAIL_POLL, ANALYSISD_SOCKET,
             INSTANCE_ID, CLUSTER_HEARTBEAT, CLUSTER_LEASE_TTL, KAFKA_BOOTSTRAP, KAFKA_TOPICS, KAFKA_GROUP, KAFKA_START,

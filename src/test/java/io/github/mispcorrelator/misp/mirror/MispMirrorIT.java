@@ -1,5 +1,10 @@
-package io.github.mispcorrelator.misp;
+package io.github.mispcorrelator.misp.mirror;
 
+import io.github.mispcorrelator.misp.AttributeFilter;
+import io.github.mispcorrelator.misp.LookupResult;
+import io.github.mispcorrelator.misp.MispAttribute;
+import io.github.mispcorrelator.misp.MispClient;
+import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.store.MirrorStore;
@@ -208,7 +213,7 @@ class MispMirrorIT {
             List<FakeMisp.Request> pulls = misp.searches();
             assertThat(pulls).as("timestamp, event_timestamp and publish_timestamp passes, one page each").hasSize(3);
             assertThat(Long.parseLong(pulls.get(0).json().getString("timestamp")))
-                    .isEqualTo(T0 + 25_000 - MispMirror.CURSOR_OVERLAP_SECONDS);
+                    .isEqualTo(T0 + 25_000 - MirrorSync.CURSOR_OVERLAP_SECONDS);
             assertThat(pulls.get(1).json().containsKey("event_timestamp")).isTrue();
             assertThat(pulls.get(2).json().containsKey("publish_timestamp")).isTrue();
             pulls.forEach(p -> assertThat(p.json().getJsonArray("deleted").getList()).containsExactly(0, 1));
