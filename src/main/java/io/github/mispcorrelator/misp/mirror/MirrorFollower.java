@@ -63,7 +63,17 @@ final class MirrorFollower {
             checkedAt = Instant.now();
             latest = changes.seq();
             changes.state().ifPresentOrElse(onState, () -> onState.accept(null));
-            if (changes.none()) {
+            boolean ours = changes.state().map(s -> s.filters().equals(filters)).orElse(false);
+            if (!warnedFilters && changes.state().isPresent() && !ours) {
+                warnedFilters = true;
+                LOG.warn("MISP mirror {}: the stored copy was pulled with other filters than ours (MISP_TO_IDS, "
+                        + "MISP_PUBLISHED, warning lists): not answered from until it is pulled again with ours", name);
+            }
+            // a complete copy pulled with our filters is answered from; the first one even when no row changed
+            // since (the pull's last step saves the state, which numbers no change)
+            boolean complete = ours && changes.state().map(s -> s.lastFullSync() != null).orElse(false);
+            boolean firstView = complete && !index.loaded();
+            if (changes.none() && !firstView) {
                 applied = Math.max(applied, changes.seq());
                 return Future.succeededFuture(false);
             }
@@ -74,28 +84,22 @@ final class MirrorFollower {
                     index.put(changes.upserted());
                     index.remove(changes.removed());
                 }
-                boolean complete = changes.state().map(s -> s.lastFullSync() != null && s.filters().equals(filters))
-                        .orElse(false);
-                if (!warnedFilters && changes.state().map(s -> !s.filters().equals(filters)).orElse(false)) {
-                    warnedFilters = true;
-                    LOG.warn("MISP mirror {}: the stored copy was pulled with other filters than ours (MISP_TO_IDS, "
-                            + "MISP_PUBLISHED, warning lists): not answered from until it is pulled again with ours", name);
-                }
-                MirrorIndex.View built = complete ? index.next(changes.reload()) : null;
-                return built;
+                return complete ? index.next(changes.reload()) : null;
             }).map(built -> {
-                applied = changes.seq();
-                appliedAt = Instant.now();
-                changesApplied += changes.upserted().size() + changes.removed().size();
-                lastLagMs = changes.lagMs() < 0 ? -1 : changes.lagMs() + (System.nanoTime() - t0) / 1_000_000;
+                applied = changes.reload() ? changes.seq() : Math.max(applied, changes.seq());
+                if (!changes.none()) {
+                    appliedAt = Instant.now();
+                    changesApplied += changes.upserted().size() + changes.removed().size();
+                    lastLagMs = changes.lagMs() < 0 ? -1 : changes.lagMs() + (System.nanoTime() - t0) / 1_000_000;
+                }
                 if (built != null) {
                     index.publish(built, "postgresql");
                 }
-                if (after >= 0) {
+                if (after >= 0 && !changes.none()) {
                     LOG.debug("MISP mirror {}: change {} applied ({} new or changed, {} removed{})", name, applied,
                             changes.upserted().size(), changes.removed().size(), changes.reload() ? ", reload" : "");
                 }
-                return true;
+                return !changes.none();
             });
         });
     }
