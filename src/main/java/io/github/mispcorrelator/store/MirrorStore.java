@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The local MISP mirror's copy in PostgreSQL (tables of {@code migrations/V3_2__misp_mirror.sql} and
@@ -122,7 +123,7 @@ public final class MirrorStore implements MirrorRepository {
     private final DataSource dataSource;
     private final WorkerExecutor jdbc;
     private final Callable<Connection> listenConnection;
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
     private Thread listener;
 
     /** Listens on a connection of {@code dataSource} (tests); the service gives a connection of its own. */
@@ -392,7 +393,7 @@ public final class MirrorStore implements MirrorRepository {
      * each reconnection (what was sent meanwhile is lost). One listening connection and thread for all callers.
      */
     @Override
-    public synchronized AutoCloseable listen(Runnable wakeUp) {
+    public synchronized AutoCloseable listen(Consumer<String> wakeUp) {
         listeners.add(wakeUp);
         if (listener == null) {
             listener = new Thread(this::listenLoop, "misp-mirror-listen");
@@ -417,11 +418,12 @@ public final class MirrorStore implements MirrorRepository {
                 s.execute("LISTEN " + CHANNEL);
                 PGConnection pg = c.unwrap(PGConnection.class);
                 // notifications sent while we were not listening are lost: whoever follows checks now
-                wake();
+                wake(null);
                 while (!self.isInterrupted()) {
                     PGNotification[] got = pg.getNotifications(1_000);
-                    if (got != null && got.length > 0) {
-                        wake();
+                    if (got != null) {
+                        // one wake-up per MISP instance, however many pages were committed meanwhile
+                        Arrays.stream(got).map(PGNotification::getParameter).distinct().forEach(this::wake);
                     }
                 }
             } catch (Exception e) {
@@ -438,10 +440,10 @@ public final class MirrorStore implements MirrorRepository {
         }
     }
 
-    private void wake() {
-        for (Runnable r : listeners) {
+    private void wake(String instance) {
+        for (Consumer<String> l : listeners) {
             try {
-                r.run();
+                l.accept(instance);
             } catch (RuntimeException e) {
                 LOG.warn("Mirror change listener failed: {}", e.getMessage());
             }

@@ -77,6 +77,8 @@ final class MirrorIndex {
     private final Set<String> deltaRemoved = new HashSet<>();
     /** Whether byUuid holds changes no published view shows yet (e.g. a pull that failed half-way applied some). */
     private boolean unpublished;
+    /** Whether what is held was replaced wholesale since the base was built: only a rebuilt base may show it. */
+    private boolean baseStale;
     private final Map<Object, Object> pool = new HashMap<>();
     private final Runnable onLoaded;
     /** Where the published view came from: {@code postgresql} (the shared tables) or {@code misp} (a pull). */
@@ -176,6 +178,8 @@ final class MirrorIndex {
         deltaRemoved.clear();
         pool.clear();
         unpublished = true;
+        // the published base still holds what was dropped, and no delta says so
+        baseStale = true;
     }
 
     /** Replaces everything held by {@code all} (a follower's reload). */
@@ -200,7 +204,7 @@ final class MirrorIndex {
         if (current != null && !unpublished && (!rebuild || (delta.isEmpty() && deltaRemoved.isEmpty()))) {
             return null;
         }
-        if (rebuild || current == null
+        if (rebuild || baseStale || current == null
                 || delta.size() + deltaRemoved.size() > Math.max(DELTA_LIMIT, byUuid.size() / 20)) {
             return new View(index(name, byUuid), null, Set.of(), byUuid.size());
         }
@@ -220,6 +224,7 @@ final class MirrorIndex {
             deltaRemoved.clear();
             // the pool's strings now live in the index; a fresh pool keeps strings of removed events from piling up
             pool.clear();
+            baseStale = false;
         }
         unpublished = false;
         this.from = from;

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Where the mirror keeps its copy of each MISP instance, shared by every correlator on one database (implemented in
@@ -68,10 +69,11 @@ public interface MirrorRepository {
     Future<Changes> changes(String instance, long after);
 
     /**
-     * Calls {@code wakeUp} (on some thread of the repository's) soon after another writer committed a change to any
-     * instance — a hint only: notifications sent while the listener was disconnected are lost, so followers poll too.
+     * Calls {@code wakeUp} (on some thread of the repository's) soon after a writer committed a change to the mirror of
+     * a MISP instance, with that instance's name, or with null when changes may have been missed (after connecting):
+     * a hint only, since notifications sent while the listener was disconnected are lost, so followers poll too.
      *
      * @return stops listening
      */
-    AutoCloseable listen(Runnable wakeUp);
+    AutoCloseable listen(Consumer<String> wakeUp);
 }

@@ -225,11 +225,15 @@ public final class MispMirror implements MispSource {
                     followNow();
                 }
             });
-            listening = store.listen(() -> vertx.runOnContext(v -> {
-                if (!closed && !pullGate.getAsBoolean()) {
-                    followNow();
+            listening = store.listen(instance -> {
+                if (instance == null || instance.equals(name())) {
+                    vertx.runOnContext(v -> {
+                        if (!closed && !pullGate.getAsBoolean()) {
+                            followNow();
+                        }
+                    });
                 }
-            }));
+            });
             tick();
         });
     }

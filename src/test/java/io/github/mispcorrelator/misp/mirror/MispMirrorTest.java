@@ -146,4 +146,29 @@ class MispMirrorTest {
         assertThat(found.get(ip("81.2.69.2"))).extracting(MispAttribute::uuid).containsExactly("u2", "u3");
         assertThat(found.get(ip("81.2.69.9"))).extracting(MispAttribute::uuid).containsExactly("u1");
     }
+
+    @Test
+    void smallChangesAreIndexedApartButAReloadRebuildsTheBase() {
+        MirrorIndex index = new MirrorIndex("m", () -> { });
+        index.put(List.of(attribute("u1", "81.2.69.1", "i"), attribute("u2", "81.2.69.2", "i")));
+        index.publish(index.next(false), "postgresql");
+        assertThat(index.loaded()).isTrue();
+        assertThat(index.next(false)).as("nothing new to show").isNull();
+
+        index.put(List.of(attribute("u3", "81.2.69.3", "i")));
+        index.remove(List.of("u1"));
+        MirrorIndex.View delta = index.next(false);
+        assertThat(delta.delta()).as("two changes: indexed apart").isNotNull();
+        index.publish(delta, "postgresql");
+        assertThat(delta.matches(List.of(ip("81.2.69.1")))).isEmpty();
+        assertThat(delta.matches(List.of(ip("81.2.69.3")))).containsKey(ip("81.2.69.3"));
+
+        // a follower's reload replaces everything: the old base must not show through a delta
+        index.replace(List.of(attribute("u9", "81.2.69.9", "i")));
+        MirrorIndex.View rebuilt = index.next(false);
+        assertThat(rebuilt.delta()).isNull();
+        assertThat(rebuilt.attributes()).isEqualTo(1);
+        assertThat(rebuilt.matches(List.of(ip("81.2.69.2")))).isEmpty();
+        assertThat(rebuilt.matches(List.of(ip("81.2.69.9")))).containsKey(ip("81.2.69.9"));
+    }
 }
