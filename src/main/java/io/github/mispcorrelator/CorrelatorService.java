@@ -17,7 +17,7 @@ import io.github.mispcorrelator.http.Warnings;
 import io.vertx.core.Future;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
-import io.github.mispcorrelator.misp.MispMirror;
+import io.github.mispcorrelator.misp.mirror.MispMirror;
 import io.github.mispcorrelator.store.MirrorStore;
 import io.github.mispcorrelator.misp.MispInstances;
 import io.github.mispcorrelator.misp.MispSettings;
@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -115,7 +116,7 @@ public final class CorrelatorService implements AutoCloseable {
             Metrics metrics = new Metrics();
             AtomicReference<Rechecker> rechecker = new AtomicReference<>();
             List<MispMirror> mirrors = new ArrayList<>();
-            MispSource misp = mispSource(vertx, config, metrics, new MirrorStore(database.dataSource(), jdbc), mirrors, () -> {
+            MispSource misp = mispSource(vertx, config, metrics, new MirrorStore(database.dataSource(), jdbc, database::dedicatedConnection), mirrors, () -> {
                 Rechecker r = rechecker.get();
                 if (r != null) {
                     r.trigger();
@@ -125,8 +126,19 @@ public final class CorrelatorService implements AutoCloseable {
             io.github.mispcorrelator.store.Cluster cluster = new io.github.mispcorrelator.store.Cluster(vertx,
                     database.dataSource(), jdbc, config.instanceId(), config.get(CorrelatorConfig.CLUSTER_HEARTBEAT),
                     config.get(CorrelatorConfig.CLUSTER_LEASE_TTL));
-            // no mirror singleton yet: until instances follow the shared mirror tables (README, "Not yet"), a
-            // non-holder would fall behind MISP, so every instance pulls for itself (MispMirror#pullOnlyWhile is the hook)
+            // the mirror's follow mode: the holder of mirror:<MISP> pulls it into the shared tables, every instance
+            // follows them (README, "Wazuh cluster")
+            for (MispMirror mirror : mirrors) {
+                var pulls = cluster.singleton("mirror:" + mirror.name()).onAcquired(mirror::pullsTakenOver);
+                mirror.pullOnlyWhile(pulls::held);
+            }
+            if (!mirrors.isEmpty()) {
+                cluster.reportHolding("mirror", () -> {
+                    Map<String, String> roles = new LinkedHashMap<>();
+                    mirrors.forEach(m -> roles.put(m.name(), m.role()));
+                    return roles;
+                });
+            }
             RecheckQueue recheckQueue = new RecheckQueue(database.dataSource(), jdbc, config.get(CorrelatorConfig.MISP_RECHECK_MAX),
                     cluster.instance(), config.get(CorrelatorConfig.CLUSTER_LEASE_TTL).multipliedBy(4));
             Correlator correlator = new Correlator(rules, misp, store, recheckQueue)
@@ -171,7 +183,7 @@ public final class CorrelatorService implements AutoCloseable {
                     .withHits(audit.hitsApi())
                     .withObservations(audit.observationsApi(database.dataSource(), config.get(CorrelatorConfig.LOOKBACK_DAYS)))
                     .withMetrics(metrics)
-                    .withMispStatus(() -> MispMirror.status(misp, mirrors))
+                    .withMispStatus(() -> MispSource.report(misp))
                     .withCluster(cluster::status)
                     .withCoverage(recentAlerts);
             HttpApi api = newApi.get();

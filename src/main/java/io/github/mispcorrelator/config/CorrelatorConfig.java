@@ -123,6 +123,9 @@ public final class CorrelatorConfig {
                     + "memory_limit in MB x 50 (6,400 for 128M), beyond which MISP counts pages wrongly.");
     public static final ConfigKey<Duration> MISP_MIRROR_TIMEOUT = new ConfigKey<>("MISP_MIRROR_TIMEOUT", "2m",
             Parsers.DURATION_PARSER, "Longest wait for one page of a mirror pull.");
+    public static final ConfigKey<Duration> MISP_MIRROR_FOLLOW_POLL = new ConfigKey<>("MISP_MIRROR_FOLLOW_POLL", "5s",
+            Parsers.DURATION_PARSER, "Several instances on one database: how often one that does not pull MISP checks "
+                    + "the shared mirror tables for changes, in case a notification (LISTEN/NOTIFY) was lost.");
     public static final ConfigKey<Path> FEED_DIR = new ConfigKey<>("FEED_DIR", "config/demo-feed", Parsers.EXISTING_DIR,
             "MISP feed directory (manifest.json + one event file per event) used when MISP_URL is unset.");
     public static final ConfigKey<Path> FEED_WARNINGLISTS = new ConfigKey<>("FEED_WARNINGLISTS", null, Parsers.EXISTING_DIR,

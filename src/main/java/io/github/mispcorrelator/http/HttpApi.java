@@ -17,6 +17,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -487,6 +488,30 @@ public final class HttpApi extends VerticleBase {
                 });
     }
 
+    /**
+     * With the local mirror, each MISP's role here (puller or follower), the last change applied and the lag — for
+     * information: like MISP's state, the mirror's does not decide readiness.
+     */
+    private JsonObject mirrorReadiness(JsonObject answer) {
+        if (mispStatus == null) {
+            return answer;
+        }
+        JsonObject report = mispStatus.get();
+        if (!"mirror".equals(report.getString("mode"))) {
+            return answer;
+        }
+        JsonArray mirrors = new JsonArray();
+        report.getJsonArray("instances").forEach(o -> {
+            JsonObject m = (JsonObject) o;
+            JsonObject follow = m.getJsonObject("follow", new JsonObject());
+            mirrors.add(new JsonObject().put("instance", m.getString("instance")).put("role", m.getString("role"))
+                    .put("loaded", m.getBoolean("loaded")).put("change_applied", follow.getValue("change_applied"))
+                    .put("changes_behind", follow.getValue("changes_behind"))
+                    .put("lag_seconds", m.getValue("lag_seconds")));
+        });
+        return answer.put("mirror", mirrors);
+    }
+
     private void ready(RoutingContext ctx) {
         RuleSet ruleSet = rules.get();
         store.ping().otherwise(false).onComplete(ar -> {
@@ -498,11 +523,12 @@ public final class HttpApi extends VerticleBase {
             if (!up) {
                 ctx.response().putHeader("Retry-After", "5");
             }
-            Responses.json(ctx, up ? 200 : 503, new JsonObject()
+            JsonObject answer = new JsonObject()
                     .put("status", up ? "UP" : "DOWN")
                     .put("rules", ruleSet == null ? null : ruleSet.version())
                     .put("store", storeUp ? "UP" : "DOWN")
-                    .put("admission", shedding ? "FULL" : "OPEN"));
+                    .put("admission", shedding ? "FULL" : "OPEN");
+            Responses.json(ctx, up ? 200 : 503, mirrorReadiness(answer));
         });
     }
 }

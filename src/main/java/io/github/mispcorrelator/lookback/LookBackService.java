@@ -3,7 +3,7 @@ package io.github.mispcorrelator.lookback;
 import io.github.mispcorrelator.config.CorrelatorConfig;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
-import io.github.mispcorrelator.misp.MispMirror;
+import io.github.mispcorrelator.misp.mirror.MispMirror;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.MispSource;
 import io.github.mispcorrelator.rules.RuleSet;

@@ -22,6 +22,7 @@ final class CircuitBreaker {
 
     private final int threshold;
     private final Duration maxProbeInterval;
+    private final Backoff probeBackoff;
     private final Supplier<Instant> clock;
     private State state = State.CLOSED;
     private int consecutiveFailures;
@@ -33,6 +34,9 @@ final class CircuitBreaker {
     CircuitBreaker(int threshold, Duration maxProbeInterval, Supplier<Instant> clock) {
         this.threshold = threshold;
         this.maxProbeInterval = maxProbeInterval;
+        // no jitter: one probe per instance, and the tests read the exact doubling
+        Duration longest = maxProbeInterval.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : maxProbeInterval;
+        this.probeBackoff = new Backoff(FIRST_PROBE.compareTo(longest) < 0 ? FIRST_PROBE : longest, longest, false);
         this.clock = clock;
     }
 
@@ -83,7 +87,7 @@ final class CircuitBreaker {
 
     /** How long to wait before the next probe: the back-off, or until the rate limit resets if that is later. */
     synchronized Duration nextProbeDelay() {
-        long backoffMs = Math.min(maxProbeInterval.toMillis(), FIRST_PROBE.toMillis() << Math.min(probes, 20));
+        long backoffMs = probeBackoff.delayMs(probes);
         probes++;
         long untilReset = Duration.between(clock.get(), notBefore).toMillis();
         return Duration.ofMillis(Math.max(1, Math.max(backoffMs, untilReset)));

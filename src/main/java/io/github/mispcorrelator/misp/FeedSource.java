@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.json.Json;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -177,6 +179,13 @@ public final class FeedSource implements MispSource {
 
     public int attributeCount() {
         return attributeCount;
+    }
+
+    /** The feed's entry in {@code GET /v1/misp/status}: its attributes and the events its manifest lists but lacks. */
+    @Override
+    public JsonObject status() {
+        return new JsonObject().put("instance", name).put("mode", "feed").put("attributes", attributeCount)
+                .put("missing_events", new JsonArray(new ArrayList<>(missingEvents)));
     }
 
     /** The uuids of events the manifest lists but whose file is missing. */

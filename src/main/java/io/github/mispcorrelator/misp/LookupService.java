@@ -22,7 +22,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -280,7 +279,7 @@ public final class LookupService implements MispSource {
                 return;
             }
             if (e.retryable() && attemptNo < settings.retries() && breaker.allows()) {
-                long delayMs = backoffMs(attemptNo, e.retryAfter());
+                long delayMs = Backoff.LOOKUP.delayMs(attemptNo, e.retryAfter());
                 long left = (batch.deadlineNanos() - System.nanoTime()) / 1_000_000;
                 if (delayMs < left) {
                     vertx.setTimer(Math.max(1, delayMs), id -> attempt(batch, attemptNo + 1));
@@ -294,15 +293,6 @@ public final class LookupService implements MispSource {
             }
             finish(batch, e);
         });
-    }
-
-    /** 100 ms, 200 ms, 400 ms … with ±50 % jitter, or what MISP asked for. */
-    static long backoffMs(int attemptNo, Duration retryAfter) {
-        if (retryAfter != null) {
-            return retryAfter.toMillis();
-        }
-        long base = 100L << Math.min(attemptNo, 10);
-        return base / 2 + ThreadLocalRandom.current().nextLong(base + 1);
     }
 
     private void succeed(Batch batch, List<Indicator> indicators, List<MispAttribute> attributes) {

@@ -106,7 +106,7 @@ public final class MispJson {
                 instance);
     }
 
-    static boolean bool(JsonNode n) {
+    public static boolean bool(JsonNode n) {
         if (n.isBoolean()) {
             return n.asBoolean();
         }

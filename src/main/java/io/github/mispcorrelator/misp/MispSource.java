@@ -2,6 +2,8 @@ package io.github.mispcorrelator.misp;
 
 import io.github.mispcorrelator.indicator.Indicator;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
@@ -20,6 +22,30 @@ public interface MispSource {
     /** Whether lookups can be answered now (for {@code /health/ready}); a remote MISP is not probed here. */
     default boolean ready() {
         return true;
+    }
+
+    /**
+     * This source's entry in {@code GET /v1/misp/status}: how it answers ({@code mode}: live, feed, mirror) and its
+     * state. A live MISP says only its name; the local mirror its pulls, role and progress.
+     */
+    default JsonObject status() {
+        return new JsonObject().put("instance", name()).put("mode", "live");
+    }
+
+    /** The entries of {@code GET /v1/misp/status}, one per MISP instance or feed: several sources compose theirs. */
+    default List<JsonObject> statuses() {
+        return List.of(status());
+    }
+
+    /**
+     * {@code GET /v1/misp/status}: how lookups are answered (the first entry's mode: every configured MISP is
+     * mirrored or none is), whether they can be now, and each instance's entry.
+     */
+    static JsonObject report(MispSource source) {
+        List<JsonObject> entries = source.statuses();
+        String mode = entries.isEmpty() ? "live" : entries.get(0).getString("mode", "live");
+        return new JsonObject().put("mode", mode).put("ready", source.ready())
+                .put("instances", new JsonArray(List.copyOf(entries)));
     }
 
     default Future<Void> close() {

@@ -2,6 +2,7 @@ package io.github.mispcorrelator.misp;
 
 import io.github.mispcorrelator.indicator.Indicator;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,6 +44,18 @@ public final class MultiMispSource implements MispSource {
     @Override
     public String name() {
         return sources.stream().map(MispSource::name).collect(Collectors.joining(","));
+    }
+
+    /** The instances' entries, in the configured order. */
+    @Override
+    public List<JsonObject> statuses() {
+        return sources.stream().flatMap(s -> s.statuses().stream()).toList();
+    }
+
+    /** All of {@code GET /v1/misp/status} (several instances have no one entry). */
+    @Override
+    public JsonObject status() {
+        return MispSource.report(this);
     }
 
     @Override

@@ -225,7 +225,7 @@ public final class Warninglists {
     // ---- sources --------------------------------------------------------------------------------------------------
 
     /** One list from MISP's {@code /warninglists/view/{id}} answer ({@code {"Warninglist": {..., WarninglistEntry, WarninglistType}}}). */
-    static WarningList fromMispView(JsonNode root) {
+    public static WarningList fromMispView(JsonNode root) {
         JsonNode w = root.path("Warninglist");
         List<String> entries = new ArrayList<>();
         w.path("WarninglistEntry").forEach(e -> entries.add(e.path("value").asText("")));
@@ -238,7 +238,7 @@ public final class Warninglists {
      * The enabled lists of MISP's {@code /warninglists/index} answer ({@code {"Warninglists": [{"Warninglist": …}]}}):
      * id → version and entry count, which change when the list's entries do.
      */
-    static Map<String, String> versionsFromMispIndex(JsonNode root) {
+    public static Map<String, String> versionsFromMispIndex(JsonNode root) {
         Map<String, String> out = new LinkedHashMap<>();
         root.path("Warninglists").forEach(w -> {
             JsonNode list = w.has("Warninglist") ? w.path("Warninglist") : w;

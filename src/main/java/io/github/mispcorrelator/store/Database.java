@@ -9,9 +9,11 @@ import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Properties;
 
 /**
  * The hits database: a connection pool on the configured PostgreSQL, or on an embedded one when {@code DB_URL} is
@@ -148,6 +150,20 @@ public final class Database implements AutoCloseable {
 
     public DataSource dataSource() {
         return pool;
+    }
+
+    /**
+     * A connection outside the pool, for one that is held for good (the mirror's {@code LISTEN}): the pool's size
+     * matches the JDBC workers', so no worker waits for a connection. The caller closes it.
+     */
+    public Connection dedicatedConnection() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", pool.getUsername());
+        if (pool.getPassword() != null) {
+            props.setProperty("password", pool.getPassword());
+        }
+        props.setProperty("ApplicationName", "misp-correlator");
+        return DriverManager.getConnection(pool.getJdbcUrl(), props);
     }
 
     public int poolSize() {

@@ -4,8 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.MispAttribute;
+import io.github.mispcorrelator.misp.mirror.MirrorRepository;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.sql.Array;
@@ -14,31 +19,27 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * The local MISP mirror's copy in PostgreSQL (tables of {@code migrations/V3_2__misp_mirror.sql}): the attributes
- * of each instance, and how far its mirror has synchronised. Read once at start-up, written as pages arrive; every
- * call runs on the JDBC worker executor, never on an event loop. All of its SQL is here.
+ * The local MISP mirror's copy in PostgreSQL (tables of {@code migrations/V3_2__misp_mirror.sql} and
+ * {@code V10_1__misp_mirror_changes.sql}): the attributes of each instance, how far its mirror has synchronised, and
+ * the change sequence the instances that do not pull follow it by. Written by the one instance that pulls, as pages
+ * arrive; read by every instance at start-up and then as it changes. Every call runs on the JDBC worker executor,
+ * never on an event loop; the notification listener has a thread of its own. All of its SQL is here.
  */
-public final class MirrorStore {
-
-    /**
-     * How far one instance's mirror got.
-     *
-     * @param filters         the pull filters the rows were pulled with
-     * @param cursor          incremental pulls ask for attributes whose timestamp is at least this (epoch seconds)
-     * @param lastSyncStarted when the last successful pull started, or null
-     * @param lastSync        when the last successful pull (full or incremental) ended, or null
-     * @param lastFullSync    when the last full pull ended, or null when none ever completed
-     */
-    public record State(String filters, long cursor, Instant lastSyncStarted, Instant lastSync, Instant lastFullSync,
-                        long attributes) {
-    }
+public final class MirrorStore implements MirrorRepository {
+    private static final Logger LOG = LoggerFactory.getLogger(MirrorStore.class);
 
     static final String LOAD_STATE = """
             SELECT filters, attribute_cursor, last_sync_started, last_sync, last_full_sync, attributes
@@ -59,13 +60,45 @@ public final class MirrorStore {
     static final String LOAD = """
             SELECT uuid, id, event_id, event_uuid, event_info, type, category, value, to_ids, threat_level, tags::text,
                    attribute_timestamp
-            FROM misp_mirror_attributes WHERE instance = ?
+            FROM misp_mirror_attributes WHERE instance = ? AND change_seq > ?
             """;
+    /** The next number of an instance's change sequence; the row stays locked until commit (writes in order). */
+    static final String BUMP = """
+            INSERT INTO misp_mirror_changes AS m (instance, change_seq, changed_at) VALUES (?, 1, now())
+            ON CONFLICT (instance) DO UPDATE SET change_seq = m.change_seq + 1, changed_at = now()
+            RETURNING change_seq
+            """;
+    /** A wake-up for the followers, sent at commit (the payload is the MISP instance). */
+    static final String NOTIFY = "SELECT pg_notify('misp_mirror', ?)";
+    static final String CHANNEL = "misp_mirror";
+    /** Where a reader stands, in its snapshot; the lag is measured on the database clock. */
+    static final String CHANGES = """
+            SELECT change_seq, reset_seq, (extract(epoch FROM clock_timestamp() - changed_at) * 1000)::bigint
+            FROM misp_mirror_changes WHERE instance = ?
+            """;
+    static final String REMOVED_SINCE = "SELECT uuid FROM misp_mirror_removed WHERE instance = ? AND change_seq > ?";
+    /** A removal kept for followers; an attribute stored again is no longer removed. */
+    static final String REMOVED = """
+            INSERT INTO misp_mirror_removed (instance, uuid, change_seq, removed_at)
+            SELECT ?, u, ?, now() FROM unnest(?::text[]) AS u
+            ON CONFLICT (instance, uuid) DO UPDATE SET change_seq = EXCLUDED.change_seq, removed_at = now()
+            """;
+    static final String UNREMOVED = "DELETE FROM misp_mirror_removed WHERE instance = ? AND uuid = ANY (?::text[])";
+    /** Removals older than {@link #KEEP_REMOVALS}: followers that far behind reload (reset_seq). */
+    static final String PRUNE_REMOVED = """
+            WITH pruned AS (
+                DELETE FROM misp_mirror_removed WHERE instance = ? AND removed_at < now() - make_interval(secs => ?)
+                RETURNING change_seq)
+            UPDATE misp_mirror_changes SET reset_seq = greatest(reset_seq, (SELECT max(change_seq) FROM pruned))
+            WHERE instance = ? AND EXISTS (SELECT 1 FROM pruned)
+            """;
+    static final String CLEAR_REMOVED = "DELETE FROM misp_mirror_removed WHERE instance = ?";
+    static final String RESET = "UPDATE misp_mirror_changes SET reset_seq = change_seq WHERE instance = ?";
     /** One statement per page: the page's columns as arrays, unnested. */
     static final String UPSERT = """
-            INSERT INTO misp_mirror_attributes (instance, uuid, id, event_id, event_uuid, event_info, type, category,
-                                                value, to_ids, threat_level, tags, attribute_timestamp)
-            SELECT ?, u.uuid, u.id, u.event_id, u.event_uuid, u.event_info, u.type, u.category, u.value, u.to_ids,
+            INSERT INTO misp_mirror_attributes (instance, change_seq, uuid, id, event_id, event_uuid, event_info, type,
+                                                category, value, to_ids, threat_level, tags, attribute_timestamp)
+            SELECT ?, ?, u.uuid, u.id, u.event_id, u.event_uuid, u.event_info, u.type, u.category, u.value, u.to_ids,
                    u.threat_level, u.tags::jsonb, u.ts
             FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
                         ?::boolean[], ?::smallint[], ?::text[], ?::bigint[])
@@ -74,7 +107,7 @@ public final class MirrorStore {
                 event_uuid = EXCLUDED.event_uuid, event_info = EXCLUDED.event_info, type = EXCLUDED.type,
                 category = EXCLUDED.category, value = EXCLUDED.value, to_ids = EXCLUDED.to_ids,
                 threat_level = EXCLUDED.threat_level, tags = EXCLUDED.tags,
-                attribute_timestamp = EXCLUDED.attribute_timestamp
+                attribute_timestamp = EXCLUDED.attribute_timestamp, change_seq = EXCLUDED.change_seq
             """;
     static final String DELETE = "DELETE FROM misp_mirror_attributes WHERE instance = ? AND uuid = ANY (?::text[])";
     static final String CLEAR = "DELETE FROM misp_mirror_attributes WHERE instance = ?";
@@ -82,45 +115,79 @@ public final class MirrorStore {
 
     private static final int FETCH_SIZE = 10_000;
     private static final int DELETE_CHUNK = 10_000;
+    /** How long removals are kept for followers (one that was away longer reloads the whole copy). */
+    static final Duration KEEP_REMOVALS = Duration.ofDays(1);
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
     };
 
     private final DataSource dataSource;
     private final WorkerExecutor jdbc;
+    private final Callable<Connection> listenConnection;
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+    private Thread listener;
 
+    /** Listens on a connection of {@code dataSource} (tests); the service gives a connection of its own. */
     public MirrorStore(DataSource dataSource, WorkerExecutor jdbc) {
-        this.dataSource = dataSource;
-        this.jdbc = jdbc;
+        this(dataSource, jdbc, dataSource::getConnection);
     }
 
+    /** @param listenConnection opens the connection LISTEN holds (outside the pool, whose size the workers match) */
+    public MirrorStore(DataSource dataSource, WorkerExecutor jdbc, Callable<Connection> listenConnection) {
+        this.dataSource = dataSource;
+        this.jdbc = jdbc;
+        this.listenConnection = listenConnection;
+    }
+
+    @Override
     public Future<Optional<State>> state(String instance) {
         return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(LOAD_STATE)) {
-                ps.setString(1, instance);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.<State>empty();
-                    }
-                    return Optional.of(new State(rs.getString(1), rs.getLong(2), instant(rs.getTimestamp(3)),
-                            instant(rs.getTimestamp(4)), instant(rs.getTimestamp(5)), rs.getLong(6)));
-                }
+            try (Connection c = dataSource.getConnection()) {
+                return state(c, instance);
             } catch (SQLException e) {
                 throw failure("read the mirror state", e);
             }
         }, false);
     }
 
+    private static Optional<State> state(Connection c, String instance) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(LOAD_STATE)) {
+            ps.setString(1, instance);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new State(rs.getString(1), rs.getLong(2), instant(rs.getTimestamp(3)),
+                        instant(rs.getTimestamp(4)), instant(rs.getTimestamp(5)), rs.getLong(6)));
+            }
+        }
+    }
+
+    /** Saves the state; removals older than {@link #KEEP_REMOVALS} go with it (followers that far behind reload). */
+    @Override
     public Future<Void> saveState(String instance, State state) {
         return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SAVE_STATE)) {
-                ps.setString(1, instance);
-                ps.setString(2, state.filters());
-                ps.setLong(3, state.cursor());
-                ps.setTimestamp(4, timestamp(state.lastSyncStarted()));
-                ps.setTimestamp(5, timestamp(state.lastSync()));
-                ps.setTimestamp(6, timestamp(state.lastFullSync()));
-                ps.setLong(7, state.attributes());
-                ps.executeUpdate();
+            try (Connection c = dataSource.getConnection()) {
+                inTransaction(c, () -> {
+                    try (PreparedStatement ps = c.prepareStatement(SAVE_STATE)) {
+                        ps.setString(1, instance);
+                        ps.setString(2, state.filters());
+                        ps.setLong(3, state.cursor());
+                        ps.setTimestamp(4, timestamp(state.lastSyncStarted()));
+                        ps.setTimestamp(5, timestamp(state.lastSync()));
+                        ps.setTimestamp(6, timestamp(state.lastFullSync()));
+                        ps.setLong(7, state.attributes());
+                        ps.executeUpdate();
+                    }
+                    try (PreparedStatement ps = c.prepareStatement(PRUNE_REMOVED)) {
+                        ps.setString(1, instance);
+                        ps.setDouble(2, KEEP_REMOVALS.toSeconds());
+                        ps.setString(3, instance);
+                        ps.executeUpdate();
+                    }
+                    // followers show the pull's time and cursor without waiting for their next poll
+                    notify(c, instance);
+                    return null;
+                });
                 return null;
             } catch (SQLException e) {
                 throw failure("save the mirror state", e);
@@ -129,45 +196,81 @@ public final class MirrorStore {
     }
 
     /**
-     * Streams every stored attribute of an instance to {@code sink}, on the JDBC worker thread, without holding the
-     * whole result in the driver.
-     *
-     * @return how many were read
+     * Reads, in one snapshot, the change sequence, what was written after {@code after} (everything when the reader
+     * is behind a clear or the removals kept), and the state. The rows are fetched {@code FETCH_SIZE} at a time.
      */
-    public Future<Long> load(String instance, Consumer<MispAttribute> sink) {
+    @Override
+    public Future<Changes> changes(String instance, long after) {
         return jdbc.executeBlocking(() -> {
             try (Connection c = dataSource.getConnection()) {
                 boolean autoCommit = c.getAutoCommit();
-                // the driver fetches FETCH_SIZE rows at a time only inside a transaction
+                int isolation = c.getTransactionIsolation();
+                // one snapshot for the sequence and the rows; the driver fetches in chunks only inside a transaction
                 c.setAutoCommit(false);
-                long n = 0;
-                try (PreparedStatement ps = c.prepareStatement(LOAD)) {
-                    ps.setFetchSize(FETCH_SIZE);
-                    ps.setString(1, instance);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            sink.accept(new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3),
-                                    rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                    rs.getString(8), rs.getBoolean(9), rs.getInt(10), tags(rs.getString(11)),
-                                    rs.getLong(12), instance));
-                            n++;
+                c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                try {
+                    long seq = 0;
+                    long reset = 0;
+                    long lagMs = -1;
+                    try (PreparedStatement ps = c.prepareStatement(CHANGES)) {
+                        ps.setString(1, instance);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (rs.next()) {
+                                seq = rs.getLong(1);
+                                reset = rs.getLong(2);
+                                lagMs = rs.getLong(3);
+                            }
                         }
                     }
+                    Optional<State> state = state(c, instance);
+                    boolean reload = after < 0 || after < reset || after > seq;
+                    if (!reload && after == seq) {
+                        return new Changes(seq, false, List.of(), List.of(), state, -1);
+                    }
+                    long from = reload ? -1 : after;
+                    List<MispAttribute> upserted = new ArrayList<>();
+                    try (PreparedStatement ps = c.prepareStatement(LOAD)) {
+                        ps.setFetchSize(FETCH_SIZE);
+                        ps.setString(1, instance);
+                        ps.setLong(2, from);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            while (rs.next()) {
+                                upserted.add(new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3),
+                                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                                        rs.getString(8), rs.getBoolean(9), rs.getInt(10), tags(rs.getString(11)),
+                                        rs.getLong(12), instance));
+                            }
+                        }
+                    }
+                    List<String> removed = new ArrayList<>();
+                    if (!reload) {
+                        try (PreparedStatement ps = c.prepareStatement(REMOVED_SINCE)) {
+                            ps.setString(1, instance);
+                            ps.setLong(2, from);
+                            try (ResultSet rs = ps.executeQuery()) {
+                                while (rs.next()) {
+                                    removed.add(rs.getString(1));
+                                }
+                            }
+                        }
+                    }
+                    return new Changes(seq, reload, upserted, removed, state, lagMs);
                 } finally {
                     c.rollback();
+                    c.setTransactionIsolation(isolation);
                     c.setAutoCommit(autoCommit);
                 }
-                return n;
             } catch (SQLException e) {
-                throw failure("load the mirror", e);
+                throw failure("read the mirror's changes", e);
             }
         }, false);
     }
 
-    /** Inserts or replaces attributes (one statement); their uuids must be distinct. */
-    public Future<Void> upsert(String instance, Collection<MispAttribute> attributes) {
+    /** Inserts or replaces attributes (one statement) under a new change number; their uuids must be distinct. */
+    @Override
+    public Future<Long> upsert(String instance, Collection<MispAttribute> attributes) {
         if (attributes.isEmpty()) {
-            return Future.succeededFuture();
+            return Future.succeededFuture(-1L);
         }
         return jdbc.executeBlocking(() -> {
             int n = attributes.size();
@@ -199,68 +302,188 @@ public final class MirrorStore {
                 ts[i] = a.timestamp();
                 i++;
             }
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(UPSERT)) {
-                ps.setString(1, instance);
-                Array[] arrays = {
-                        c.createArrayOf("text", uuid), c.createArrayOf("text", id), c.createArrayOf("text", eventId),
-                        c.createArrayOf("text", eventUuid), c.createArrayOf("text", eventInfo),
-                        c.createArrayOf("text", type), c.createArrayOf("text", category), c.createArrayOf("text", value),
-                        c.createArrayOf("bool", toIds), c.createArrayOf("int2", threatLevel),
-                        c.createArrayOf("text", tags), c.createArrayOf("int8", ts)};
-                for (int k = 0; k < arrays.length; k++) {
-                    ps.setArray(k + 2, arrays[k]);
-                }
-                ps.executeUpdate();
-                return null;
+            try (Connection c = dataSource.getConnection()) {
+                return inTransaction(c, () -> {
+                    long seq = bump(c, instance);
+                    try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
+                        ps.setString(1, instance);
+                        ps.setLong(2, seq);
+                        Array[] arrays = {
+                                c.createArrayOf("text", uuid), c.createArrayOf("text", id), c.createArrayOf("text", eventId),
+                                c.createArrayOf("text", eventUuid), c.createArrayOf("text", eventInfo),
+                                c.createArrayOf("text", type), c.createArrayOf("text", category), c.createArrayOf("text", value),
+                                c.createArrayOf("bool", toIds), c.createArrayOf("int2", threatLevel),
+                                c.createArrayOf("text", tags), c.createArrayOf("int8", ts)};
+                        for (int k = 0; k < arrays.length; k++) {
+                            ps.setArray(k + 3, arrays[k]);
+                        }
+                        ps.executeUpdate();
+                    }
+                    try (PreparedStatement ps = c.prepareStatement(UNREMOVED)) {
+                        ps.setString(1, instance);
+                        ps.setArray(2, c.createArrayOf("text", uuid));
+                        ps.executeUpdate();
+                    }
+                    notify(c, instance);
+                    return seq;
+                });
             } catch (SQLException e) {
                 throw failure("store mirrored attributes", e);
             }
         }, false);
     }
 
-    /** Removes attributes by uuid (those a full pull no longer returned). */
-    public Future<Void> delete(String instance, Collection<String> uuids) {
+    /** Removes attributes by uuid (no longer qualifying, or gone from MISP) under a new change number. */
+    @Override
+    public Future<Long> delete(String instance, Collection<String> uuids) {
         if (uuids.isEmpty()) {
-            return Future.succeededFuture();
+            return Future.succeededFuture(-1L);
         }
         return jdbc.executeBlocking(() -> {
-            String[] all = uuids.toArray(String[]::new);
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(DELETE)) {
-                for (int from = 0; from < all.length; from += DELETE_CHUNK) {
-                    String[] chunk = java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + DELETE_CHUNK));
-                    ps.setString(1, instance);
-                    ps.setArray(2, c.createArrayOf("text", chunk));
-                    ps.executeUpdate();
-                }
-                return null;
+            String[] all = uuids.stream().map(PostgresHitStore::clean).toArray(String[]::new);
+            try (Connection c = dataSource.getConnection()) {
+                return inTransaction(c, () -> {
+                    long seq = bump(c, instance);
+                    try (PreparedStatement delete = c.prepareStatement(DELETE);
+                         PreparedStatement removed = c.prepareStatement(REMOVED)) {
+                        for (int from = 0; from < all.length; from += DELETE_CHUNK) {
+                            String[] chunk = Arrays.copyOfRange(all, from, Math.min(all.length, from + DELETE_CHUNK));
+                            delete.setString(1, instance);
+                            delete.setArray(2, c.createArrayOf("text", chunk));
+                            delete.executeUpdate();
+                            removed.setString(1, instance);
+                            removed.setLong(2, seq);
+                            removed.setArray(3, c.createArrayOf("text", chunk));
+                            removed.executeUpdate();
+                        }
+                    }
+                    notify(c, instance);
+                    return seq;
+                });
             } catch (SQLException e) {
                 throw failure("delete mirrored attributes", e);
             }
         }, false);
     }
 
-    /** Forgets an instance's mirror (its attributes and state), e.g. when the pull filters changed. */
-    public Future<Void> clear(String instance) {
+    /** Forgets an instance's mirror (its attributes and state); followers reload (reset_seq). */
+    @Override
+    public Future<Long> clear(String instance) {
         return jdbc.executeBlocking(() -> {
             try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                try (PreparedStatement rows = c.prepareStatement(CLEAR); PreparedStatement state = c.prepareStatement(CLEAR_STATE)) {
-                    rows.setString(1, instance);
-                    rows.executeUpdate();
-                    state.setString(1, instance);
-                    state.executeUpdate();
-                    c.commit();
-                } catch (SQLException e) {
-                    c.rollback();
-                    throw e;
-                } finally {
-                    c.setAutoCommit(true);
-                }
-                return null;
+                return inTransaction(c, () -> {
+                    long seq = bump(c, instance);
+                    for (String sql : List.of(CLEAR, CLEAR_STATE, CLEAR_REMOVED, RESET)) {
+                        try (PreparedStatement ps = c.prepareStatement(sql)) {
+                            ps.setString(1, instance);
+                            ps.executeUpdate();
+                        }
+                    }
+                    notify(c, instance);
+                    return seq;
+                });
             } catch (SQLException e) {
                 throw failure("clear the mirror", e);
             }
         }, false);
+    }
+
+    /**
+     * Calls {@code wakeUp} when another connection committed a mirror write ({@code LISTEN misp_mirror}), and after
+     * each reconnection (what was sent meanwhile is lost). One listening connection and thread for all callers.
+     */
+    @Override
+    public synchronized AutoCloseable listen(Consumer<String> wakeUp) {
+        listeners.add(wakeUp);
+        if (listener == null) {
+            listener = new Thread(this::listenLoop, "misp-mirror-listen");
+            listener.setDaemon(true);
+            listener.start();
+        }
+        return () -> {
+            synchronized (MirrorStore.this) {
+                listeners.remove(wakeUp);
+                if (listeners.isEmpty() && listener != null) {
+                    listener.interrupt();
+                    listener = null;
+                }
+            }
+        };
+    }
+
+    private void listenLoop() {
+        Thread self = Thread.currentThread();
+        while (!self.isInterrupted()) {
+            try (Connection c = listenConnection.call(); Statement s = c.createStatement()) {
+                s.execute("LISTEN " + CHANNEL);
+                PGConnection pg = c.unwrap(PGConnection.class);
+                // notifications sent while we were not listening are lost: whoever follows checks now
+                wake(null);
+                while (!self.isInterrupted()) {
+                    PGNotification[] got = pg.getNotifications(1_000);
+                    if (got != null) {
+                        // one wake-up per MISP instance, however many pages were committed meanwhile
+                        Arrays.stream(got).map(PGNotification::getParameter).distinct().forEach(this::wake);
+                    }
+                }
+            } catch (Exception e) {
+                if (self.isInterrupted()) {
+                    break;
+                }
+                LOG.debug("Mirror change listener: {}; again in 5 s (followers poll meanwhile)", e.getMessage());
+                try {
+                    Thread.sleep(5_000);
+                } catch (InterruptedException stop) {
+                    break;
+                }
+            }
+        }
+    }
+
+    private void wake(String instance) {
+        for (Consumer<String> l : listeners) {
+            try {
+                l.accept(instance);
+            } catch (RuntimeException e) {
+                LOG.warn("Mirror change listener failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private static long bump(Connection c, String instance) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(BUMP)) {
+            ps.setString(1, instance);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static void notify(Connection c, String instance) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(NOTIFY)) {
+            ps.setString(1, instance);
+            ps.execute();
+        }
+    }
+
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            T result = work.run();
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
     }
 
     private static String tagsJson(List<String> tags) {

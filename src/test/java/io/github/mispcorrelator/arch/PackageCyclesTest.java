@@ -38,7 +38,6 @@ class PackageCyclesTest {
      * edge is gone (this test says so).
      */
     static final Set<String> KNOWN = Set.of(
-            "misp -> store"      // issue 13 item 4 (helper i13c): mirror persistence behind a misp interface
     );
 
     static Map<String, Map<String, Set<String>>> graph;

@@ -4,9 +4,7 @@ import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import org.junit.jupiter.api.Test;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -61,19 +59,5 @@ class CidrMatchingTest {
         assertThat(uuids(feed, "2a02:cf41::1")).isEmpty();
         // an IPv4-mapped IPv6 indicator is normalised to IPv4 before lookup; the block still holds it
         assertThat(uuids(feed, "91.92.240.5")).contains("v4");
-    }
-
-    @Test
-    void theMirrorKeepsAndMatchesBlocks() {
-        MispAttribute block = attr("b", "ip-dst", "91.92.240.0/24");
-        assertThat(AttributeMatcher.matchable(block)).as("a CIDR attribute is not dropped by the mirror's pull").isTrue();
-        assertThat(AttributeMatcher.matchable(attr("x", "ip-dst", "not an address"))).isFalse();
-        Map<String, MispAttribute> held = new HashMap<>();
-        held.put("b", block);
-        FeedSource index = MispMirror.index("mirror", held);
-        MispMirror.View view = new MispMirror.View(index, null, java.util.Set.of(), 1);
-
-        assertThat(view.matches(List.of(ip("91.92.240.200")))).containsKey(ip("91.92.240.200"));
-        assertThat(view.matches(List.of(ip("91.92.241.1")))).isEmpty();
     }
 }

@@ -74,7 +74,7 @@ class FeedSourceTest {
         FeedSource feed = FeedSource.load(dir, DEFAULTS);
         assertThat(feed.missingEvents()).containsExactly("gone");
         assertThat(lookup(feed, IndicatorType.IP, "81.2.69.142")).hasSize(1);
-        assertThat(MispMirror.status(feed, List.of()).getJsonArray("instances").getJsonObject(0)
+        assertThat(MispSource.report(feed).getJsonArray("instances").getJsonObject(0)
                 .getJsonArray("missing_events").getList()).containsExactly("gone");
     }
 }

@@ -1,5 +1,9 @@
-package io.github.mispcorrelator.misp;
+package io.github.mispcorrelator.misp.mirror;
 
+import io.github.mispcorrelator.misp.AttributeFilter;
+import io.github.mispcorrelator.misp.FeedSource;
+import io.github.mispcorrelator.misp.MispAttribute;
+import io.github.mispcorrelator.misp.MispSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -41,9 +45,9 @@ class MispMirrorTest {
         Set<String> mispTypes = new HashSet<>();
         schemas.path("AttributeType").path("enum").forEach(t -> mispTypes.add(t.asText()));
 
-        JsonObject base = MispMirror.pullBody(new MispSettings("http://m", "k", true, Duration.ofSeconds(1), true, true,
+        JsonObject base = MirrorSync.pullBody(new MispSettings("http://m", "k", true, Duration.ofSeconds(1), true, true,
                 true, AttributeFilter.NONE)).put("page", 1).put("limit", 5000);
-        JsonObject incremental = MispMirror.incrementalBody(new MispSettings("http://m", "k", true, Duration.ofSeconds(1),
+        JsonObject incremental = MirrorSync.incrementalBody(new MispSettings("http://m", "k", true, Duration.ofSeconds(1),
                 true, true, true, AttributeFilter.NONE)).put("page", 1).put("limit", 5000);
         List<JsonObject> bodies = List.of(base,
                 incremental.copy().put("timestamp", "1756800000"),
@@ -102,7 +106,7 @@ class MispMirrorTest {
 
     @Test
     void pullBodiesAskForWhatTheSettingsSay() {
-        JsonObject all = MispMirror.pullBody(new MispSettings("http://m", null, true, Duration.ofSeconds(1), false, false));
+        JsonObject all = MirrorSync.pullBody(new MispSettings("http://m", null, true, Duration.ofSeconds(1), false, false));
         assertThat(all.containsKey("to_ids")).isFalse();
         assertThat(all.containsKey("published")).isFalse();
         assertThat(all.containsKey("enforceWarninglist")).isFalse();
@@ -116,15 +120,15 @@ class MispMirrorTest {
     @Test
     void attributesOfOneEventShareTheirStrings() {
         Map<Object, Object> pool = new HashMap<>();
-        MispAttribute a = MispMirror.compact(attribute("u1", "81.2.69.1", "event info"), pool);
-        MispAttribute b = MispMirror.compact(attribute("u2", "81.2.69.2", "event info"), pool);
+        MispAttribute a = MirrorIndex.compact(attribute("u1", "81.2.69.1", "event info"), pool);
+        MispAttribute b = MirrorIndex.compact(attribute("u2", "81.2.69.2", "event info"), pool);
         assertThat(b.eventInfo()).isSameAs(a.eventInfo());
         assertThat(b.eventUuid()).isSameAs(a.eventUuid());
         assertThat(b.type()).isSameAs(a.type());
         assertThat(b.tags()).isSameAs(a.tags());
         assertThat(b.instance()).isSameAs(a.instance());
         assertThat(b).isEqualTo(attribute("u2", "81.2.69.2", "event info"));
-        assertThat(MispMirror.compact(b, pool)).as("already shared: the same object").isSameAs(b);
+        assertThat(MirrorIndex.compact(b, pool)).as("already shared: the same object").isSameAs(b);
     }
 
     @Test
@@ -132,14 +136,39 @@ class MispMirrorTest {
         Map<String, MispAttribute> held = new HashMap<>();
         held.put("u1", attribute("u1", "81.2.69.1", "i"));
         held.put("u2", attribute("u2", "81.2.69.2", "i"));
-        FeedSource base = MispMirror.index("m", held);
+        FeedSource base = MirrorIndex.index("m", held);
         MispAttribute moved = attribute("u1", "81.2.69.9", "i");
         MispAttribute added = attribute("u3", "81.2.69.2", "i");
-        MispMirror.View view = new MispMirror.View(base, FeedSource.of("m", List.of(moved, added)), Set.of("u1", "u3"), 3);
+        MirrorIndex.View view = new MirrorIndex.View(base, FeedSource.of("m", List.of(moved, added)), Set.of("u1", "u3"), 3);
 
         Map<Indicator, List<MispAttribute>> found = view.matches(List.of(ip("81.2.69.1"), ip("81.2.69.2"), ip("81.2.69.9")));
         assertThat(found).doesNotContainKey(ip("81.2.69.1"));
         assertThat(found.get(ip("81.2.69.2"))).extracting(MispAttribute::uuid).containsExactly("u2", "u3");
         assertThat(found.get(ip("81.2.69.9"))).extracting(MispAttribute::uuid).containsExactly("u1");
+    }
+
+    @Test
+    void smallChangesAreIndexedApartButAReloadRebuildsTheBase() {
+        MirrorIndex index = new MirrorIndex("m", () -> { });
+        index.put(List.of(attribute("u1", "81.2.69.1", "i"), attribute("u2", "81.2.69.2", "i")));
+        index.publish(index.next(false), "postgresql");
+        assertThat(index.loaded()).isTrue();
+        assertThat(index.next(false)).as("nothing new to show").isNull();
+
+        index.put(List.of(attribute("u3", "81.2.69.3", "i")));
+        index.remove(List.of("u1"));
+        MirrorIndex.View delta = index.next(false);
+        assertThat(delta.delta()).as("two changes: indexed apart").isNotNull();
+        index.publish(delta, "postgresql");
+        assertThat(delta.matches(List.of(ip("81.2.69.1")))).isEmpty();
+        assertThat(delta.matches(List.of(ip("81.2.69.3")))).containsKey(ip("81.2.69.3"));
+
+        // a follower's reload replaces everything: the old base must not show through a delta
+        index.replace(List.of(attribute("u9", "81.2.69.9", "i")));
+        MirrorIndex.View rebuilt = index.next(false);
+        assertThat(rebuilt.delta()).isNull();
+        assertThat(rebuilt.attributes()).isEqualTo(1);
+        assertThat(rebuilt.matches(List.of(ip("81.2.69.2")))).isEmpty();
+        assertThat(rebuilt.matches(List.of(ip("81.2.69.9")))).containsKey(ip("81.2.69.9"));
     }
 }

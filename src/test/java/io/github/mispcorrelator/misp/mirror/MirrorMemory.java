@@ -1,5 +1,7 @@
-package io.github.mispcorrelator.misp;
+package io.github.mispcorrelator.misp.mirror;
 
+import io.github.mispcorrelator.misp.FeedSource;
+import io.github.mispcorrelator.misp.MispAttribute;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,14 +40,14 @@ public final class MirrorMemory {
             Map<Object, Object> pool = new HashMap<>();
             Map<String, MispAttribute> page = new LinkedHashMap<>();
             for (int i = from; i < Math.min(n, from + pageSize); i++) {
-                MispAttribute a = MispMirror.compact(synthetic(i, random, instance), pool);
+                MispAttribute a = MirrorIndex.compact(synthetic(i, random, instance), pool);
                 page.put(a.uuid(), a);
             }
             byUuid.putAll(page);
         }
         long pulled = System.nanoTime() - t0;
         long t1 = System.nanoTime();
-        FeedSource index = MispMirror.index(instance, byUuid);
+        FeedSource index = MirrorIndex.index(instance, byUuid);
         long indexed = System.nanoTime() - t1;
         long after = usedAfterGc();
 
@@ -56,7 +58,7 @@ public final class MirrorMemory {
                 pulled / 1_000_000, indexed / 1_000_000, System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 Runtime.getRuntime().maxMemory() >> 20);
         // a rebuild indexes everything again while lookups still read the old index
-        FeedSource rebuilt = MispMirror.index(instance, byUuid);
+        FeedSource rebuilt = MirrorIndex.index(instance, byUuid);
         long during = usedAfterGc();
         System.out.printf(Locale.ROOT, "while a rebuild's new index and the old one are both held: %.0f MB per million%n",
                 (during - before) / 1e6 * 1_000_000 / n);

@@ -1,5 +1,10 @@
-package io.github.mispcorrelator.misp;
+package io.github.mispcorrelator.misp.mirror;
 
+import io.github.mispcorrelator.misp.AttributeFilter;
+import io.github.mispcorrelator.misp.LookupResult;
+import io.github.mispcorrelator.misp.MispAttribute;
+import io.github.mispcorrelator.misp.MispClient;
+import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.store.MirrorStore;
@@ -24,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -208,7 +214,7 @@ class MispMirrorIT {
             List<FakeMisp.Request> pulls = misp.searches();
             assertThat(pulls).as("timestamp, event_timestamp and publish_timestamp passes, one page each").hasSize(3);
             assertThat(Long.parseLong(pulls.get(0).json().getString("timestamp")))
-                    .isEqualTo(T0 + 25_000 - MispMirror.CURSOR_OVERLAP_SECONDS);
+                    .isEqualTo(T0 + 25_000 - MirrorSync.CURSOR_OVERLAP_SECONDS);
             assertThat(pulls.get(1).json().containsKey("event_timestamp")).isTrue();
             assertThat(pulls.get(2).json().containsKey("publish_timestamp")).isTrue();
             pulls.forEach(p -> assertThat(p.json().getJsonArray("deleted").getList()).containsExactly(0, 1));
@@ -315,6 +321,90 @@ class MispMirrorIT {
             assertThat(misp.searches()).hasSize(3).allSatisfy(r -> assertThat(r.json().containsKey("to_ids")).isFalse());
         } finally {
             second.close();
+        }
+    }
+
+    @Test
+    void aFollowerAnswersFromTheSharedTablesAndResumesThePullsFromTheStoredState() throws Exception {
+        MispMirror puller = mirror();
+        AtomicBoolean followerPulls = new AtomicBoolean(false);
+        MispMirror follower = mirror();
+        follower.pullOnlyWhile(followerPulls::get);
+        try {
+            puller.start();
+            awaitLoaded(puller);
+            follower.start().await(30, TimeUnit.SECONDS);
+            assertThat(follower.loaded()).isTrue();
+            assertThat(follower.role()).isEqualTo("follower");
+            assertThat(follower.status().getString("index_from")).isEqualTo("postgresql");
+            assertThat(follower.attributeCount()).isEqualTo(25);
+            assertThat(uuids(follower, "81.2.70.12")).containsExactly("attr-12");
+            misp.reset();
+
+            // the puller pulls a new attribute and one that no longer qualifies; the follower takes both in
+            long now = Instant.now().getEpochSecond();
+            data.add("attr-new", "ip-dst", "81.2.70.99", now);
+            data.replace(data.get("attr-4").copy().put("to_ids", false).put("timestamp", Long.toString(now)));
+            puller.syncNow(false).await(10, TimeUnit.SECONDS);
+            follower.followNow().await(10, TimeUnit.SECONDS);
+            assertThat(uuids(follower, "81.2.70.99")).containsExactly("attr-new");
+            assertThat(uuids(follower, "81.2.70.4")).as("evicted by the puller").isEmpty();
+            assertThat(follower.attributeCount()).isEqualTo(25);
+            assertThat(follower.status().getJsonObject("follow").getLong("change_applied"))
+                    .isEqualTo(puller.status().getJsonObject("follow").getLong("change_applied"));
+            // the puller's state, read from the tables (PostgreSQL keeps microseconds)
+            assertThat(Duration.between(Instant.parse(follower.status().getString("last_sync")),
+                    Instant.parse(puller.status().getString("last_sync"))).abs()).isLessThan(Duration.ofMillis(1));
+            follower.syncNow(true).await(10, TimeUnit.SECONDS);
+            assertThat(misp.searches()).as("the puller's three incremental passes; the follower asks nothing").hasSize(3);
+
+            // the puller stops; the follower pulls from the stored state: incremental, nothing pulled twice
+            puller.close().await(10, TimeUnit.SECONDS);
+            misp.reset();
+            followerPulls.set(true);
+            assertThat(follower.role()).isEqualTo("puller");
+            data.add("attr-later", "ip-dst", "81.2.70.98", now + 1);
+            follower.pullsTakenOver();
+            follower.syncNow(false).await(10, TimeUnit.SECONDS);
+            assertThat(misp.searches()).hasSize(3).allSatisfy(r -> assertThat(r.json().containsKey("timestamp")
+                    || r.json().containsKey("event_timestamp") || r.json().containsKey("publish_timestamp")).isTrue());
+            assertThat(Long.parseLong(misp.searches().get(0).json().getString("timestamp")))
+                    .as("the cursor the puller stored").isEqualTo(now - MirrorSync.CURSOR_OVERLAP_SECONDS);
+            assertThat(uuids(follower, "81.2.70.98")).containsExactly("attr-later");
+            assertThat(rows("SELECT count(*) FROM misp_mirror_removed WHERE instance = ?", misp.url())).isEqualTo(1);
+        } finally {
+            puller.close();
+            follower.close();
+        }
+    }
+
+    @Test
+    void aClearedCopyIsReloadedByItsFollowers() throws Exception {
+        MispMirror puller = mirror();
+        MispMirror follower = mirror();
+        follower.pullOnlyWhile(() -> false);
+        try {
+            puller.start();
+            awaitLoaded(puller);
+            follower.start().await(30, TimeUnit.SECONDS);
+            long before = follower.status().getJsonObject("follow").getLong("change_applied");
+            // what another configuration's puller does when the filters change: drop, then pull everything again
+            long cleared = store.clear(misp.url()).await(10, TimeUnit.SECONDS);
+            assertThat(cleared).isGreaterThan(before);
+            puller.syncNow(true).await(10, TimeUnit.SECONDS);
+            follower.followNow().await(10, TimeUnit.SECONDS);
+            assertThat(follower.status().getJsonObject("follow").getLong("change_applied")).isGreaterThan(cleared);
+            assertThat(follower.attributeCount()).isEqualTo(25);
+            assertThat(uuids(follower, "81.2.70.25")).containsExactly("attr-25");
+            MirrorRepository.Changes none = store.changes(misp.url(),
+                    follower.status().getJsonObject("follow").getLong("change_applied")).await(10, TimeUnit.SECONDS);
+            assertThat(none.none()).isTrue();
+            MirrorRepository.Changes behind = store.changes(misp.url(), before).await(10, TimeUnit.SECONDS);
+            assertThat(behind.reload()).as("behind the clear: everything again").isTrue();
+            assertThat(behind.upserted()).hasSize(25);
+        } finally {
+            puller.close();
+            follower.close();
         }
     }
 }

@@ -1,5 +1,8 @@
-package io.github.mispcorrelator.misp;
+package io.github.mispcorrelator.misp.mirror;
 
+import io.github.mispcorrelator.misp.AttributeFilter;
+import io.github.mispcorrelator.misp.MispClient;
+import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.store.MirrorStore;
