@@ -12,9 +12,9 @@ import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -85,17 +85,15 @@ public final class MirrorStore {
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
     };
 
-    private final DataSource dataSource;
-    private final WorkerExecutor jdbc;
+    private final Jdbc jdbc;
 
     public MirrorStore(DataSource dataSource, WorkerExecutor jdbc) {
-        this.dataSource = dataSource;
-        this.jdbc = jdbc;
+        this.jdbc = new Jdbc(dataSource, jdbc);
     }
 
     public Future<Optional<State>> state(String instance) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(LOAD_STATE)) {
+        return jdbc.run("read the mirror state", c -> {
+            try (PreparedStatement ps = c.prepareStatement(LOAD_STATE)) {
                 ps.setString(1, instance);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -104,15 +102,13 @@ public final class MirrorStore {
                     return Optional.of(new State(rs.getString(1), rs.getLong(2), instant(rs.getTimestamp(3)),
                             instant(rs.getTimestamp(4)), instant(rs.getTimestamp(5)), rs.getLong(6)));
                 }
-            } catch (SQLException e) {
-                throw failure("read the mirror state", e);
             }
-        }, false);
+        });
     }
 
     public Future<Void> saveState(String instance, State state) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SAVE_STATE)) {
+        return jdbc.run("save the mirror state", c -> {
+            try (PreparedStatement ps = c.prepareStatement(SAVE_STATE)) {
                 ps.setString(1, instance);
                 ps.setString(2, state.filters());
                 ps.setLong(3, state.cursor());
@@ -122,10 +118,8 @@ public final class MirrorStore {
                 ps.setLong(7, state.attributes());
                 ps.executeUpdate();
                 return null;
-            } catch (SQLException e) {
-                throw failure("save the mirror state", e);
             }
-        }, false);
+        });
     }
 
     /**
@@ -135,33 +129,24 @@ public final class MirrorStore {
      * @return how many were read
      */
     public Future<Long> load(String instance, Consumer<MispAttribute> sink) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection()) {
-                boolean autoCommit = c.getAutoCommit();
-                // the driver fetches FETCH_SIZE rows at a time only inside a transaction
-                c.setAutoCommit(false);
-                long n = 0;
-                try (PreparedStatement ps = c.prepareStatement(LOAD)) {
-                    ps.setFetchSize(FETCH_SIZE);
-                    ps.setString(1, instance);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            sink.accept(new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3),
-                                    rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                    rs.getString(8), rs.getBoolean(9), rs.getInt(10), tags(rs.getString(11)),
-                                    rs.getLong(12), instance));
-                            n++;
-                        }
+        // the driver fetches FETCH_SIZE rows at a time only inside a transaction
+        return jdbc.readOnly(Connection.TRANSACTION_READ_COMMITTED, "load the mirror", c -> {
+            long n = 0;
+            try (PreparedStatement ps = c.prepareStatement(LOAD)) {
+                ps.setFetchSize(FETCH_SIZE);
+                ps.setString(1, instance);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        sink.accept(new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3),
+                                rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                                rs.getString(8), rs.getBoolean(9), rs.getInt(10), tags(rs.getString(11)),
+                                rs.getLong(12), instance));
+                        n++;
                     }
-                } finally {
-                    c.rollback();
-                    c.setAutoCommit(autoCommit);
                 }
-                return n;
-            } catch (SQLException e) {
-                throw failure("load the mirror", e);
             }
-        }, false);
+            return n;
+        });
     }
 
     /** Inserts or replaces attributes (one statement); their uuids must be distinct. */
@@ -169,7 +154,7 @@ public final class MirrorStore {
         if (attributes.isEmpty()) {
             return Future.succeededFuture();
         }
-        return jdbc.executeBlocking(() -> {
+        return jdbc.run("store mirrored attributes", c -> {
             int n = attributes.size();
             String[] uuid = new String[n];
             String[] id = new String[n];
@@ -199,7 +184,7 @@ public final class MirrorStore {
                 ts[i] = a.timestamp();
                 i++;
             }
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(UPSERT)) {
+            try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
                 ps.setString(1, instance);
                 Array[] arrays = {
                         c.createArrayOf("text", uuid), c.createArrayOf("text", id), c.createArrayOf("text", eventId),
@@ -212,10 +197,8 @@ public final class MirrorStore {
                 }
                 ps.executeUpdate();
                 return null;
-            } catch (SQLException e) {
-                throw failure("store mirrored attributes", e);
             }
-        }, false);
+        });
     }
 
     /** Removes attributes by uuid (those a full pull no longer returned). */
@@ -223,44 +206,31 @@ public final class MirrorStore {
         if (uuids.isEmpty()) {
             return Future.succeededFuture();
         }
-        return jdbc.executeBlocking(() -> {
-            String[] all = uuids.toArray(String[]::new);
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(DELETE)) {
+        String[] all = uuids.toArray(String[]::new);
+        return jdbc.run("delete mirrored attributes", c -> {
+            try (PreparedStatement ps = c.prepareStatement(DELETE)) {
                 for (int from = 0; from < all.length; from += DELETE_CHUNK) {
-                    String[] chunk = java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + DELETE_CHUNK));
+                    String[] chunk = Arrays.copyOfRange(all, from, Math.min(all.length, from + DELETE_CHUNK));
                     ps.setString(1, instance);
                     ps.setArray(2, c.createArrayOf("text", chunk));
                     ps.executeUpdate();
                 }
                 return null;
-            } catch (SQLException e) {
-                throw failure("delete mirrored attributes", e);
             }
-        }, false);
+        });
     }
 
     /** Forgets an instance's mirror (its attributes and state), e.g. when the pull filters changed. */
     public Future<Void> clear(String instance) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                try (PreparedStatement rows = c.prepareStatement(CLEAR); PreparedStatement state = c.prepareStatement(CLEAR_STATE)) {
-                    rows.setString(1, instance);
-                    rows.executeUpdate();
-                    state.setString(1, instance);
-                    state.executeUpdate();
-                    c.commit();
-                } catch (SQLException e) {
-                    c.rollback();
-                    throw e;
-                } finally {
-                    c.setAutoCommit(true);
-                }
-                return null;
-            } catch (SQLException e) {
-                throw failure("clear the mirror", e);
+        return jdbc.transaction("clear the mirror", c -> {
+            try (PreparedStatement rows = c.prepareStatement(CLEAR); PreparedStatement state = c.prepareStatement(CLEAR_STATE)) {
+                rows.setString(1, instance);
+                rows.executeUpdate();
+                state.setString(1, instance);
+                state.executeUpdate();
             }
-        }, false);
+            return null;
+        });
     }
 
     private static String tagsJson(List<String> tags) {
@@ -288,13 +258,5 @@ public final class MirrorStore {
 
     private static Timestamp timestamp(Instant i) {
         return i == null ? null : Timestamp.from(i);
-    }
-
-    private static RuntimeException failure(String what, SQLException e) {
-        RuntimeException translated = PostgresHitStore.translate(e);
-        if (translated instanceof StoreUnavailableException) {
-            return new StoreUnavailableException("cannot " + what + ": database unavailable: " + e.getMessage(), e);
-        }
-        return new IllegalStateException("cannot " + what + " (SQLState " + e.getSQLState() + "): " + e.getMessage(), e);
     }
 }
