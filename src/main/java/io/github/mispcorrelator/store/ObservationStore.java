@@ -290,6 +290,9 @@ public final class ObservationStore {
     public List<String> maintainNow(int lookbackDays) {
         List<String> actions = jdbc.transactionNow(c -> {
             List<String> done = new ArrayList<>();
+            try (Statement lock = c.createStatement()) {
+                lock.execute(ObservationSql.MAINTAIN_LOCK);
+            }
             try (PreparedStatement ps = c.prepareStatement(ObservationSql.MAINTAIN)) {
                 ps.setInt(1, lookbackDays);
                 ps.setInt(2, DAYS_AHEAD);
