@@ -115,16 +115,20 @@ public final class PostgresHitStore implements HitStore {
         }
     }
 
-    /** Worker thread: writes groups until the queue is empty. */
+    /**
+     * Worker thread: writes one group, then hands the worker back (a new task takes the next group), so that the other
+     * stores' work on the same JDBC workers — heartbeats, tail offsets, re-checks — is never starved by a long run of
+     * groups: with the smallest pool (2) both drainers could otherwise hold both workers for as long as alerts arrive.
+     */
     private void drain() {
         try {
-            List<Pending> group;
-            while (!(group = nextGroup()).isEmpty()) {
+            List<Pending> group = nextGroup();
+            if (!group.isEmpty()) {
                 write(group);
             }
         } finally {
             drainers.decrementAndGet();
-            // an alert queued after the last poll but before the decrement found every drainer busy
+            // the next group, or an alert queued after the poll but before the decrement, when every drainer was busy
             startDrainer();
         }
     }
