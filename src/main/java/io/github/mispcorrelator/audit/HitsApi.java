@@ -2,9 +2,10 @@ package io.github.mispcorrelator.audit;
 
 import io.github.mispcorrelator.http.Responses;
 import io.github.mispcorrelator.http.Routes;
+import io.github.mispcorrelator.store.Jdbc;
+import io.github.mispcorrelator.store.StoreUnavailableException;
 
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
@@ -21,7 +22,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -30,6 +30,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The hit history over HTTP: {@code GET /v1/hits} (filters, keyset pages, CSV and NDJSON exports of any size),
@@ -43,13 +44,11 @@ public final class HitsApi implements Routes {
     static final String UI_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-    private final DataSource dataSource;
-    private final WorkerExecutor executor;
+    private final Jdbc jdbc;
 
     /** @param executor workers for the audit queries; each holds one connection of {@code dataSource} while it runs */
     public HitsApi(DataSource dataSource, WorkerExecutor executor) {
-        this.dataSource = dataSource;
-        this.executor = executor;
+        this.jdbc = new Jdbc(dataSource, executor);
     }
 
     /** Adds the hits endpoints and the page to a router (behind its access control). */
@@ -83,19 +82,18 @@ public final class HitsApi implements Routes {
             return;
         }
         if (request.format() == HitQuery.Format.JSON) {
-            query(ctx, () -> page(request), page -> Responses.json(ctx, 200, page));
+            query(ctx, c -> page(c, request), page -> Responses.json(ctx, 200, page));
         } else {
             export(ctx, request);
         }
     }
 
-    private JsonObject page(HitQuery.ListRequest request) throws SQLException {
+    private JsonObject page(Connection c, HitQuery.ListRequest request) throws SQLException {
         int limit = request.effectiveLimit();
         AuditSql.Where where = AuditSql.where(request.filter(), request.cursor());
         JsonArray hits = new JsonArray();
         boolean more = false;
-        try (Connection c = readOnly(); PreparedStatement ps = c.prepareStatement(
-                AuditSql.page(where, request.withAlert(), limit + 1))) {
+        try (PreparedStatement ps = c.prepareStatement(AuditSql.page(where, request.withAlert(), limit + 1))) {
             bind(ps, where.args());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -106,7 +104,6 @@ public final class HitsApi implements Routes {
                     hits.add(HitRows.json(rs, request.withAlert()));
                 }
             }
-            c.commit();
         }
         String next = more ? HitRows.cursor(hits.getJsonObject(hits.size() - 1)).encode() : null;
         return new JsonObject().put("hits", hits).put("next_cursor", next);
@@ -128,13 +125,11 @@ public final class HitsApi implements Routes {
             Responses.error(ctx, 400, name + ": unknown parameter (GET /v1/hits/{id} takes none)");
             return;
         }
-        query(ctx, () -> {
-            try (Connection c = readOnly(); PreparedStatement ps = c.prepareStatement(AuditSql.ONE)) {
+        query(ctx, c -> {
+            try (PreparedStatement ps = c.prepareStatement(AuditSql.ONE)) {
                 ps.setLong(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
-                    JsonObject hit = rs.next() ? HitRows.json(rs, true) : null;
-                    c.commit();
-                    return hit;
+                    return rs.next() ? HitRows.json(rs, true) : null;
                 }
             }
         }, hit -> {
@@ -154,10 +149,11 @@ public final class HitsApi implements Routes {
             Responses.error(ctx, 400, e.getMessage());
             return;
         }
-        query(ctx, () -> stats(request), stats -> Responses.json(ctx, 200, stats));
+        // the four answers describe one snapshot
+        query(ctx, Connection.TRANSACTION_REPEATABLE_READ, c -> stats(c, request), stats -> Responses.json(ctx, 200, stats));
     }
 
-    private JsonObject stats(HitQuery.StatsRequest request) throws SQLException {
+    private JsonObject stats(Connection c, HitQuery.StatsRequest request) throws SQLException {
         HitQuery.Filter f = request.filter();
         AuditSql.Where where = AuditSql.where(f, null);
         Map<LocalDate, Long> perDay = new LinkedHashMap<>();
@@ -165,49 +161,45 @@ public final class HitsApi implements Routes {
         JsonArray byType = new JsonArray();
         JsonArray byEvent = new JsonArray();
         long total = 0;
-        // the four answers describe one snapshot
-        try (Connection c = readOnly(Connection.TRANSACTION_REPEATABLE_READ)) {
-            for (LocalDate d = day(f.from()); !d.isAfter(lastDay(f.to())) && perDay.size() <= 3660; d = d.plusDays(1)) {
-                perDay.put(d, 0L);
-            }
-            try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByDay(where))) {
-                bind(ps, where.args());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        perDay.put(rs.getObject(1, LocalDate.class), rs.getLong(2));
-                    }
+        for (LocalDate d = day(f.from()); !d.isAfter(lastDay(f.to())) && perDay.size() <= 3660; d = d.plusDays(1)) {
+            perDay.put(d, 0L);
+        }
+        try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByDay(where))) {
+            bind(ps, where.args());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    perDay.put(rs.getObject(1, LocalDate.class), rs.getLong(2));
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByIndicatorType(where))) {
-                bind(ps, where.args());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        total += rs.getLong(2);
-                        byType.add(new JsonObject().put("indicator_type", rs.getString(1)).put("hits", rs.getLong(2)));
-                    }
+        }
+        try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByIndicatorType(where))) {
+            bind(ps, where.args());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    total += rs.getLong(2);
+                    byType.add(new JsonObject().put("indicator_type", rs.getString(1)).put("hits", rs.getLong(2)));
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByAgent(where, request.top()))) {
-                bind(ps, where.args());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        byAgent.add(new JsonObject().put("manager", rs.getString(1)).put("agent_id", rs.getString(2))
-                                .put("agent_name", rs.getString(3)).put("hits", rs.getLong(4)));
-                    }
+        }
+        try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByAgent(where, request.top()))) {
+            bind(ps, where.args());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byAgent.add(new JsonObject().put("manager", rs.getString(1)).put("agent_id", rs.getString(2))
+                            .put("agent_name", rs.getString(3)).put("hits", rs.getLong(4)));
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByMispEvent(where, request.top()))) {
-                bind(ps, where.args());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        byEvent.add(new JsonObject().put("misp_instance", rs.getString(1))
-                                .put("misp_event_uuid", rs.getString(2)).put("misp_event_id", rs.getString(3))
-                                .put("misp_event_info", rs.getString(4)).put("hits", rs.getLong(5))
-                                .put(HitRows.EVENT_URL, HitRows.eventUrl(rs.getString(1), rs.getString(3))));
-                    }
+        }
+        try (PreparedStatement ps = c.prepareStatement(AuditSql.statsByMispEvent(where, request.top()))) {
+            bind(ps, where.args());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byEvent.add(new JsonObject().put("misp_instance", rs.getString(1))
+                            .put("misp_event_uuid", rs.getString(2)).put("misp_event_id", rs.getString(3))
+                            .put("misp_event_info", rs.getString(4)).put("hits", rs.getLong(5))
+                            .put(HitRows.EVENT_URL, HitRows.eventUrl(rs.getString(1), rs.getString(3))));
                 }
             }
-            c.commit();
         }
         JsonArray byDay = new JsonArray();
         perDay.forEach((d, n) -> byDay.add(new JsonObject().put("day", d.toString()).put("hits", n)));
@@ -242,10 +234,11 @@ public final class HitsApi implements Routes {
                 .putHeader("Content-Type", csv ? "text/csv; charset=utf-8" : "application/x-ndjson")
                 .putHeader("Content-Disposition", "attachment; filename=\"hits-" + stamp + (csv ? ".csv\"" : ".ndjson\""))
                 .putHeader("Cache-Control", "no-store"));
-        executor.executeBlocking(() -> {
-            stream(request, csv, out);
+        // no statement timeout: an export of a year takes as long as it takes
+        jdbc.readOnly(Connection.TRANSACTION_READ_COMMITTED, c -> {
+            stream(c, request, csv, out);
             return null;
-        }, false).onComplete(ar -> {
+        }).onComplete(ar -> {
             if (ar.succeeded() || ar.cause() instanceof ExportStream.Aborted) {
                 return;
             }
@@ -259,26 +252,20 @@ public final class HitsApi implements Routes {
     }
 
     /** Worker thread: rows through a server-side cursor, never all in memory. */
-    private void stream(HitQuery.ListRequest request, boolean csv, ExportStream out) throws SQLException {
+    private void stream(Connection c, HitQuery.ListRequest request, boolean csv, ExportStream out) throws SQLException {
         AuditSql.Where where = AuditSql.where(request.filter(), request.cursor());
-        try (Connection c = dataSource.getConnection()) {
-            c.setReadOnly(true);
-            c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement(AuditSql.page(where, request.withAlert(),
-                    request.effectiveLimit()), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
-                ps.setFetchSize(1000);
-                bind(ps, where.args());
-                if (csv) {
-                    out.append(HitRows.csvHeader(request.withAlert()));
+        try (PreparedStatement ps = c.prepareStatement(AuditSql.page(where, request.withAlert(),
+                request.effectiveLimit()), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+            ps.setFetchSize(1000);
+            bind(ps, where.args());
+            if (csv) {
+                out.append(HitRows.csvHeader(request.withAlert()));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    JsonObject hit = HitRows.json(rs, request.withAlert());
+                    out.append(csv ? HitRows.csv(hit, request.withAlert()) : HitRows.ndjson(hit));
                 }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        JsonObject hit = HitRows.json(rs, request.withAlert());
-                        out.append(csv ? HitRows.csv(hit, request.withAlert()) : HitRows.ndjson(hit));
-                    }
-                }
-            } finally {
-                rollbackQuietly(c);
             }
         }
         out.finish();
@@ -286,55 +273,29 @@ public final class HitsApi implements Routes {
 
     // ---- plumbing ---------------------------------------------------------------------------------------------
 
-    @FunctionalInterface
-    private interface Work<T> {
-        T run() throws SQLException;
+    private <T> void query(RoutingContext ctx, Jdbc.Work<T> work, Consumer<T> reply) {
+        query(ctx, Connection.TRANSACTION_READ_COMMITTED, work, reply);
     }
 
-    private <T> void query(RoutingContext ctx, Work<T> work, Consumer<T> reply) {
-        Future<T> f = executor.executeBlocking(work::run, false);
-        f.onSuccess(reply::accept).onFailure(e -> failed(ctx, e));
+    /** A read-only transaction with a time limit, on the audit workers. */
+    private <T> void query(RoutingContext ctx, int isolation, Jdbc.Work<T> work, Consumer<T> reply) {
+        jdbc.readOnly(isolation, c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute(AuditSql.QUERY_TIMEOUT);
+            }
+            return work.run(c);
+        }).onSuccess(reply::accept).onFailure(e -> failed(ctx, e));
     }
 
     private static void failed(RoutingContext ctx, Throwable e) {
-        if (e instanceof SQLTransientException || (e instanceof SQLException s && s.getSQLState() != null
-                && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P")))) {
+        if (e instanceof StoreUnavailableException) {
             ctx.response().putHeader("Retry-After", "5");
             Responses.error(ctx, 503, "hit store unavailable, try again");
-        } else if (e instanceof SQLException s && "57014".equals(s.getSQLState())) {
+        } else if ("57014".equals(Jdbc.sqlState(e))) {
             Responses.error(ctx, 503, "query took too long; narrow it with from/to or another filter");
         } else {
             LOG.error("Hit query failed", e);
             Responses.error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
-        }
-    }
-
-    /** A read-only transaction with a time limit. */
-    private Connection readOnly() throws SQLException {
-        return readOnly(Connection.TRANSACTION_READ_COMMITTED);
-    }
-
-    private Connection readOnly(int isolation) throws SQLException {
-        Connection c = dataSource.getConnection();
-        try {
-            c.setReadOnly(true);
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(isolation);
-            try (Statement s = c.createStatement()) {
-                s.execute(AuditSql.QUERY_TIMEOUT);
-            }
-            return c;
-        } catch (SQLException e) {
-            c.close();
-            throw e;
-        }
-    }
-
-    private static void rollbackQuietly(Connection c) {
-        try {
-            c.rollback();
-        } catch (SQLException ignored) {
-            // the connection is gone; it read only
         }
     }
 

@@ -4,7 +4,9 @@ import io.github.mispcorrelator.http.Responses;
 import io.github.mispcorrelator.http.Routes;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.indicator.Normaliser;
+import io.github.mispcorrelator.store.Jdbc;
 import io.github.mispcorrelator.store.ObservationStore;
+import io.github.mispcorrelator.store.StoreUnavailableException;
 import io.vertx.core.MultiMap;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
@@ -17,7 +19,6 @@ import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,13 +40,11 @@ public final class ObservationsApi implements Routes {
     static final int MAX_AGENTS = 1000;
     private static final Set<String> PARAMETERS = Set.of("value", "type", "agents");
 
-    private final DataSource dataSource;
-    private final WorkerExecutor executor;
+    private final Jdbc jdbc;
     private final int lookbackDays;
 
     public ObservationsApi(DataSource dataSource, WorkerExecutor executor, int lookbackDays) {
-        this.dataSource = dataSource;
-        this.executor = executor;
+        this.jdbc = new Jdbc(dataSource, executor);
         this.lookbackDays = lookbackDays;
     }
 
@@ -116,32 +115,22 @@ public final class ObservationsApi implements Routes {
             Responses.error(ctx, 400, e.getMessage());
             return;
         }
-        executor.executeBlocking(() -> answer(q), false)
+        jdbc.readOnly(Connection.TRANSACTION_READ_COMMITTED, c -> answer(c, q))
                 .onSuccess(body -> Responses.json(ctx, 200, body))
                 .onFailure(e -> failed(ctx, e));
     }
 
-    private JsonObject answer(Question q) throws SQLException {
+    private JsonObject answer(Connection c, Question q) throws SQLException {
         JsonArray found = new JsonArray();
         long hits = 0;
-        try (Connection c = dataSource.getConnection()) {
-            c.setReadOnly(true);
-            c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                s.execute(AuditSql.QUERY_TIMEOUT);
+        try (Statement s = c.createStatement()) {
+            s.execute(AuditSql.QUERY_TIMEOUT);
+        }
+        for (Map.Entry<String, List<String>> e : q.typesByValue().entrySet()) {
+            for (ObservationStore.ValueHistory h : ObservationStore.historyNow(c, e.getKey(), e.getValue(), q.agents())) {
+                found.add(json(h, q.agents()));
             }
-            try {
-                for (Map.Entry<String, List<String>> e : q.typesByValue().entrySet()) {
-                    for (ObservationStore.ValueHistory h : ObservationStore.historyNow(c, e.getKey(), e.getValue(), q.agents())) {
-                        found.add(json(h, q.agents()));
-                    }
-                    hits += ObservationStore.hitCountNow(c, e.getKey());
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
+            hits += ObservationStore.hitCountNow(c, e.getKey());
         }
         return new JsonObject()
                 .put("value", q.asked())
@@ -176,9 +165,8 @@ public final class ObservationsApi implements Routes {
     }
 
     private static void failed(RoutingContext ctx, Throwable e) {
-        if (e instanceof SQLTransientException || (e instanceof SQLException s && s.getSQLState() != null
-                && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P")
-                || "57014".equals(s.getSQLState())))) {
+        // a query past its time limit (57014) too: the index is busy, asking again later may succeed
+        if (e instanceof StoreUnavailableException || "57014".equals(Jdbc.sqlState(e))) {
             ctx.response().putHeader("Retry-After", "5");
             Responses.error(ctx, 503, "observation index unavailable, try again");
         } else {

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.audit;
 
+import io.github.mispcorrelator.store.Jdbc;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -8,10 +9,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,37 +33,31 @@ public final class Retention {
         }
     }
 
-    private final DataSource dataSource;
+    private final Jdbc jdbc;
     private final int retentionDays;
 
     /** @param retentionDays 0 keeps every hit */
     public Retention(DataSource dataSource, int retentionDays) {
-        this.dataSource = dataSource;
+        this.jdbc = new Jdbc(dataSource, null);
         this.retentionDays = retentionDays;
     }
 
     /** Blocking: one maintenance pass. */
-    public List<Action> runNow() throws SQLException {
-        List<Action> actions = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(MAINTAIN)) {
-            boolean auto = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
+    public List<Action> runNow() {
+        // one transaction: hits_maintain's lock_timeout is SET LOCAL
+        List<Action> actions = jdbc.transactionNow(c -> {
+            List<Action> done = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(MAINTAIN)) {
                 ps.setInt(1, retentionDays);
                 ps.setInt(2, MONTHS_AHEAD);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        actions.add(new Action(rs.getString(1), rs.getString(2), rs.getLong(3)));
+                        done.add(new Action(rs.getString(1), rs.getString(2), rs.getLong(3)));
                     }
                 }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(auto);
             }
-        }
+            return done;
+        });
         actions.forEach(a -> LOG.info("Hits partitions: {}", a));
         return actions;
     }

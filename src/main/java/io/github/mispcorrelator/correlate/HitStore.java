@@ -9,8 +9,9 @@ import java.util.List;
 public interface HitStore {
 
     /**
-     * Saves all hits of one alert in one transaction; hits already stored for this alert are skipped, so a retried
-     * alert adds nothing. Fails with {@code store.StoreUnavailableException} when the database cannot be reached.
+     * Saves all hits of one alert in one transaction (which may hold other alerts' hits too: group commit); the future
+     * completes once it has committed. Hits already stored for this alert are skipped, so a retried alert adds
+     * nothing. Fails with {@code store.StoreUnavailableException} when the database cannot be reached.
      *
      * @return the hits that were new (not stored before): only those are reported onward (re-checks, sightings)
      */

@@ -126,7 +126,7 @@ public final class ReplayCommand implements Callable<Integer> {
             try {
                 // archived alerts belong to old months: give their hits their monthly partitions now
                 new io.github.mispcorrelator.audit.Retention(db.dataSource(), config.get(CorrelatorConfig.RETENTION_DAYS)).runNow();
-            } catch (java.sql.SQLException e) {
+            } catch (RuntimeException e) { // the database failed (store.Jdbc translates it)
                 err.println("hits stored; placing them in their monthly partitions waits for the service: " + e.getMessage());
             }
             printSummary(s);

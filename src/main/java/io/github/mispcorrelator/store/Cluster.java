@@ -10,14 +10,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -88,8 +87,7 @@ public final class Cluster implements AutoCloseable {
     }
 
     private final Vertx vertx;
-    private final DataSource dataSource;
-    private final WorkerExecutor jdbc;
+    private final Jdbc jdbc;
     private final String instance;
     private final Duration heartbeat;
     private final Duration leaseTtl;
@@ -106,8 +104,7 @@ public final class Cluster implements AutoCloseable {
                     + ") must be more than twice CORRELATOR_CLUSTER_HEARTBEAT (" + heartbeat + ")");
         }
         this.vertx = vertx;
-        this.dataSource = dataSource;
-        this.jdbc = jdbc;
+        this.jdbc = new Jdbc(dataSource, jdbc);
         this.instance = instance;
         this.heartbeat = heartbeat;
         this.leaseTtl = leaseTtl;
@@ -149,50 +146,46 @@ public final class Cluster implements AutoCloseable {
                 held.put(k, "unknown: " + e.getMessage());
             }
         });
-        return jdbc.executeBlocking(() -> {
+        return jdbc.run(c -> {
             List<Singleton> acquired = new ArrayList<>();
-            try (Connection c = dataSource.getConnection()) {
-                try (PreparedStatement ps = c.prepareStatement(BEAT)) {
-                    ps.setString(1, instance);
-                    ps.setString(2, Version.CORRELATOR);
-                    ps.setTimestamp(3, Timestamp.from(startedAt));
-                    ps.setString(4, held.encode());
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = c.prepareStatement(FORGET)) {
-                    ps.executeUpdate();
-                }
-                for (Singleton s : singletons.values()) {
-                    // measured before the statement: the lease runs from a moment after this on the database clock
-                    long asked = System.nanoTime();
-                    boolean was = s.held();
-                    boolean mine;
-                    try (PreparedStatement ps = c.prepareStatement(ACQUIRE)) {
-                        ps.setString(1, s.name);
-                        ps.setString(2, instance);
-                        ps.setDouble(3, leaseTtl.toMillis() / 1000.0);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            mine = rs.next();
-                        }
-                    }
-                    if (mine) {
-                        // one heartbeat short of the expiry: a clock drift or a slow beat never makes two holders
-                        s.validUntilNanos = asked + leaseTtl.minus(heartbeat).toNanos();
-                        if (!was) {
-                            acquired.add(s);
-                        }
-                    } else {
-                        s.validUntilNanos = asked;
-                        if (was) {
-                            LOG.warn("Singleton {} was taken over by another instance", s.name);
-                        }
+            try (PreparedStatement ps = c.prepareStatement(BEAT)) {
+                ps.setString(1, instance);
+                ps.setString(2, Version.CORRELATOR);
+                ps.setTimestamp(3, Timestamp.from(startedAt));
+                ps.setString(4, held.encode());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement(FORGET)) {
+                ps.executeUpdate();
+            }
+            for (Singleton s : singletons.values()) {
+                // measured before the statement: the lease runs from a moment after this on the database clock
+                long asked = System.nanoTime();
+                boolean was = s.held();
+                boolean mine;
+                try (PreparedStatement ps = c.prepareStatement(ACQUIRE)) {
+                    ps.setString(1, s.name);
+                    ps.setString(2, instance);
+                    ps.setDouble(3, leaseTtl.toMillis() / 1000.0);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        mine = rs.next();
                     }
                 }
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
+                if (mine) {
+                    // one heartbeat short of the expiry: a clock drift or a slow beat never makes two holders
+                    s.validUntilNanos = asked + leaseTtl.minus(heartbeat).toNanos();
+                    if (!was) {
+                        acquired.add(s);
+                    }
+                } else {
+                    s.validUntilNanos = asked;
+                    if (was) {
+                        LOG.warn("Singleton {} was taken over by another instance", s.name);
+                    }
+                }
             }
             return acquired;
-        }, false).<Void>map(acquired -> {
+        }).<Void>map(acquired -> {
             for (Singleton s : acquired) {
                 LOG.info("Instance {} now runs singleton {}", instance, s.name);
                 try {
@@ -208,44 +201,40 @@ public final class Cluster implements AutoCloseable {
 
     /** GET /v1/cluster: the instances (alive or not), what each holds, the singletons' holders. */
     public Future<JsonObject> status() {
-        return jdbc.executeBlocking(() -> {
+        return jdbc.run(c -> {
             JsonArray leases = new JsonArray();
-            Map<String, JsonArray> byHolder = new java.util.HashMap<>();
+            Map<String, JsonArray> byHolder = new HashMap<>();
             JsonArray instances = new JsonArray();
-            try (Connection c = dataSource.getConnection()) {
-                try (PreparedStatement ps = c.prepareStatement(LEASES); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = c.prepareStatement(LEASES); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    boolean valid = rs.getBoolean(5);
+                    leases.add(new JsonObject().put("name", rs.getString(1)).put("holder", rs.getString(2))
+                            .put("acquired_at", rs.getTimestamp(3).toInstant().toString())
+                            .put("expires_at", rs.getTimestamp(4).toInstant().toString()).put("valid", valid));
+                    if (valid) {
+                        byHolder.computeIfAbsent(rs.getString(2), k -> new JsonArray()).add(rs.getString(1));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(INSTANCES)) {
+                ps.setDouble(1, leaseTtl.toMillis() / 1000.0);
+                try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        boolean valid = rs.getBoolean(5);
-                        leases.add(new JsonObject().put("name", rs.getString(1)).put("holder", rs.getString(2))
-                                .put("acquired_at", rs.getTimestamp(3).toInstant().toString())
-                                .put("expires_at", rs.getTimestamp(4).toInstant().toString()).put("valid", valid));
-                        if (valid) {
-                            byHolder.computeIfAbsent(rs.getString(2), k -> new JsonArray()).add(rs.getString(1));
-                        }
+                        String name = rs.getString(1);
+                        instances.add(new JsonObject().put("instance", name).put("version", rs.getString(2))
+                                .put("started_at", rs.getTimestamp(3).toInstant().toString())
+                                .put("heartbeat_at", rs.getTimestamp(4).toInstant().toString())
+                                .put("alive", rs.getBoolean(6))
+                                .put("singletons", byHolder.getOrDefault(name, new JsonArray()))
+                                .put("holds", new JsonObject(rs.getString(5))));
                     }
                 }
-                try (PreparedStatement ps = c.prepareStatement(INSTANCES)) {
-                    ps.setDouble(1, leaseTtl.toMillis() / 1000.0);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            String name = rs.getString(1);
-                            instances.add(new JsonObject().put("instance", name).put("version", rs.getString(2))
-                                    .put("started_at", rs.getTimestamp(3).toInstant().toString())
-                                    .put("heartbeat_at", rs.getTimestamp(4).toInstant().toString())
-                                    .put("alive", rs.getBoolean(6))
-                                    .put("singletons", byHolder.getOrDefault(name, new JsonArray()))
-                                    .put("holds", new JsonObject(rs.getString(5))));
-                        }
-                    }
-                }
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
             return new JsonObject().put("instance", instance)
                     .put("heartbeat_seconds", heartbeat.toMillis() / 1000.0)
                     .put("lease_ttl_seconds", leaseTtl.toMillis() / 1000.0)
                     .put("instances", instances).put("singletons", leases);
-        }, false);
+        });
     }
 
     /** A clean stop hands the singletons over at once instead of at expiry, and leaves the list of instances. */
@@ -255,14 +244,18 @@ public final class Cluster implements AutoCloseable {
         if (timer >= 0) {
             vertx.cancelTimer(timer);
         }
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement release = c.prepareStatement(RELEASE);
-             PreparedStatement leave = c.prepareStatement(LEAVE)) {
-            release.setString(1, instance);
-            release.executeUpdate();
-            leave.setString(1, instance);
-            leave.executeUpdate();
-        } catch (SQLException | RuntimeException e) {
+        try {
+            jdbc.now(c -> {
+                try (PreparedStatement release = c.prepareStatement(RELEASE);
+                     PreparedStatement leave = c.prepareStatement(LEAVE)) {
+                    release.setString(1, instance);
+                    release.executeUpdate();
+                    leave.setString(1, instance);
+                    leave.executeUpdate();
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
             LOG.warn("Instance {} could not release its singletons (they lapse at expiry): {}", instance, e.getMessage());
         }
     }

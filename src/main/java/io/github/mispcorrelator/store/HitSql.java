@@ -6,20 +6,53 @@ final class HitSql {
     }
 
     /**
-     * occurred_at, the partition key, is part of the unique key and must be the same for every retry of an alert:
-     * hits_occurred_at (migrations/V3) takes the alert's timestamp, else the time in its Wazuh id.
+     * The hits of a group of alerts in one statement: each column is an array with one element per hit row, unnested
+     * side by side (the statement text never changes with the group's size, so it is parsed once per connection).
+     * The text[] columns travel as array literals, one per row ({@link PostgresHitStore#arrayLiteral}), since a
+     * PostgreSQL array of arrays must be rectangular.
+     *
+     * <p>occurred_at, the partition key, is part of the unique key and must be the same for every retry of an alert:
+     * hits_occurred_at (migrations/V3) takes the alert's timestamp, else the time in its Wazuh id. A row already stored
+     * is skipped; RETURNING names the rows that were new by the unique key's columns (all but occurred_at, which the
+     * service does not compute).
      */
     static final String INSERT = """
             INSERT INTO hits (alert_id, manager, agent_id, agent_name, rule_id, alert_timestamp,
                               indicator_type, indicator_value, source_field, drl_rule, drl_rule_id,
                               misp_event_id, misp_event_uuid, misp_event_info, misp_attribute_uuid, misp_category,
                               misp_type, misp_value, misp_threat_level, misp_to_ids, misp_tags, misp_instance,
-                              severity, suppressed, decided_by, decided_by_ids, labels, ruleset_version, correlator_version, origin,
-                              looked_up_at, alert, occurred_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb,
-                    hits_occurred_at(?::timestamptz, ?::text, now()))
+                              severity, suppressed, decided_by, decided_by_ids, labels, ruleset_version,
+                              correlator_version, origin, looked_up_at, alert, occurred_at)
+            SELECT u.alert_id, u.manager, u.agent_id, u.agent_name, u.rule_id, u.alert_timestamp,
+                   u.indicator_type, u.indicator_value, u.source_field, u.drl_rule, u.drl_rule_id,
+                   u.misp_event_id, u.misp_event_uuid, u.misp_event_info, u.misp_attribute_uuid, u.misp_category,
+                   u.misp_type, u.misp_value, u.misp_threat_level, u.misp_to_ids, u.misp_tags::text[], u.misp_instance,
+                   u.severity, u.suppressed, u.decided_by::text[], u.decided_by_ids::text[], u.labels::text[],
+                   u.ruleset_version, u.correlator_version, u.origin, u.looked_up_at, u.alert::jsonb,
+                   hits_occurred_at(u.alert_timestamp, u.raw_alert_id, now())
+            FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[],
+                        ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                        ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                        ?::text[], ?::text[], ?::smallint[], ?::boolean[], ?::text[], ?::text[],
+                        ?::smallint[], ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[],
+                        ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[])
+                 AS u(alert_id, manager, agent_id, agent_name, rule_id, alert_timestamp,
+                      indicator_type, indicator_value, source_field, drl_rule, drl_rule_id,
+                      misp_event_id, misp_event_uuid, misp_event_info, misp_attribute_uuid, misp_category,
+                      misp_type, misp_value, misp_threat_level, misp_to_ids, misp_tags, misp_instance,
+                      severity, suppressed, decided_by, decided_by_ids, labels, ruleset_version,
+                      correlator_version, origin, looked_up_at, alert, raw_alert_id)
             ON CONFLICT ON CONSTRAINT hits_alert_indicator_attribute_key DO NOTHING
+            RETURNING manager, alert_id, indicator_value, misp_attribute_uuid, misp_instance
             """;
+
+    /** The element types of {@link #INSERT}'s arrays, in order (for {@code Connection.createArrayOf}). */
+    static final String[] INSERT_TYPES = {"text", "text", "text", "text", "text", "timestamptz",
+            "text", "text", "text", "text", "text",
+            "text", "text", "text", "text", "text",
+            "text", "text", "int2", "bool", "text", "text",
+            "int2", "bool", "text", "text", "text", "text",
+            "text", "text", "timestamptz", "text", "text"};
 
     static final String PING = "SELECT 1";
 }

@@ -514,10 +514,6 @@ public final class MirrorStore implements MirrorRepository {
     }
 
     private static RuntimeException failure(String what, SQLException e) {
-        RuntimeException translated = PostgresHitStore.translate(e);
-        if (translated instanceof StoreUnavailableException) {
-            return new StoreUnavailableException("cannot " + what + ": database unavailable: " + e.getMessage(), e);
-        }
-        return new IllegalStateException("cannot " + what + " (SQLState " + e.getSQLState() + "): " + e.getMessage(), e);
+        return Jdbc.translate(what, e);
     }
 }

@@ -54,11 +54,7 @@ public final class ObservationIndex implements Observations, AutoCloseable {
 
     /** Blocking, at start-up: the partitions of the window must exist before the first flush. */
     public void maintainNow() {
-        try {
-            store.maintainNow(lookbackDays);
-        } catch (java.sql.SQLException e) {
-            throw PostgresHitStore.translate(e);
-        }
+        store.maintainNow(lookbackDays);
     }
 
     private void maintain() {

@@ -88,6 +88,12 @@ final class ObservationSql {
     static final String HIT_COUNT_OF_VALUE = "SELECT count(*) FROM hits WHERE indicator_value = ?";
 
     static final String MAINTAIN = "SELECT action, partition_name, row_count FROM observations_maintain(?, ?)";
+    /**
+     * Taken first in the maintenance's transaction: observations_maintain (migrations/V8_1) checks then creates each
+     * day's partition, so two instances starting at once on a fresh database both tried to create the same one
+     * (42P07) and one failed to start. The lock is released at commit.
+     */
+    static final String MAINTAIN_LOCK = "SELECT pg_advisory_xact_lock(hashtext('observations_maintain'))";
 
     static final String CURSOR = "SELECT attribute_cursor, publish_cursor FROM lookback_cursors WHERE instance = ?";
 

@@ -19,6 +19,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -47,12 +48,10 @@ public final class ObservationStore {
     public record Cursor(long attributeTimestamp, long publishTimestamp) {
     }
 
-    private final DataSource dataSource;
-    private final WorkerExecutor jdbc;
+    private final Jdbc jdbc;
 
     public ObservationStore(DataSource dataSource, WorkerExecutor jdbc) {
-        this.dataSource = dataSource;
-        this.jdbc = jdbc;
+        this.jdbc = new Jdbc(dataSource, jdbc);
     }
 
     /** Writes one batch in one transaction; fails with {@link StoreUnavailableException} when the database is down. */
@@ -60,12 +59,12 @@ public final class ObservationStore {
         if (batch.isEmpty()) {
             return Future.succeededFuture(0);
         }
-        return jdbc.executeBlocking(() -> writeNow(batch), false);
+        return jdbc.blocking(() -> writeNow(batch));
     }
 
     /** Runs on the JDBC workers (the index drains its buffer there: sorting a full one is no event-loop work). */
-    <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
-        return jdbc.executeBlocking(work, false);
+    <T> Future<T> blocking(Jdbc.Blocking<T> work) {
+        return jdbc.blocking(work);
     }
 
     int writeNow(ObservationBuffer.Batch batch) {
@@ -113,40 +112,31 @@ public final class ObservationStore {
             tAlerts[j] = t.alerts();
             j++;
         }
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement ps = c.prepareStatement(ObservationSql.UPSERT_DAYS)) {
-                    ps.setArray(1, c.createArrayOf("text", day));
-                    ps.setArray(2, c.createArrayOf("text", type));
-                    ps.setArray(3, c.createArrayOf("text", value));
-                    ps.setArray(4, c.createArrayOf("text", manager));
-                    ps.setArray(5, c.createArrayOf("text", agent));
-                    ps.setArray(6, c.createArrayOf("text", agentName));
-                    ps.setArray(7, c.createArrayOf("timestamptz", first));
-                    ps.setArray(8, c.createArrayOf("timestamptz", last));
-                    ps.setArray(9, c.createArrayOf("bigint", alerts));
-                    ps.setArray(10, c.createArrayOf("text", firstId));
-                    ps.setArray(11, c.createArrayOf("text", lastId));
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = c.prepareStatement(ObservationSql.UPSERT_TOTALS)) {
-                    ps.setArray(1, c.createArrayOf("text", tType));
-                    ps.setArray(2, c.createArrayOf("text", tValue));
-                    ps.setArray(3, c.createArrayOf("timestamptz", tFirst));
-                    ps.setArray(4, c.createArrayOf("timestamptz", tLast));
-                    ps.setArray(5, c.createArrayOf("bigint", tAlerts));
-                    ps.executeUpdate();
-                }
-                c.commit();
-                return n;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+        return jdbc.transactionNow(c -> {
+            try (PreparedStatement ps = c.prepareStatement(ObservationSql.UPSERT_DAYS)) {
+                ps.setArray(1, c.createArrayOf("text", day));
+                ps.setArray(2, c.createArrayOf("text", type));
+                ps.setArray(3, c.createArrayOf("text", value));
+                ps.setArray(4, c.createArrayOf("text", manager));
+                ps.setArray(5, c.createArrayOf("text", agent));
+                ps.setArray(6, c.createArrayOf("text", agentName));
+                ps.setArray(7, c.createArrayOf("timestamptz", first));
+                ps.setArray(8, c.createArrayOf("timestamptz", last));
+                ps.setArray(9, c.createArrayOf("bigint", alerts));
+                ps.setArray(10, c.createArrayOf("text", firstId));
+                ps.setArray(11, c.createArrayOf("text", lastId));
+                ps.executeUpdate();
             }
-        } catch (SQLException e) {
-            throw PostgresHitStore.translate(e);
-        }
+            try (PreparedStatement ps = c.prepareStatement(ObservationSql.UPSERT_TOTALS)) {
+                ps.setArray(1, c.createArrayOf("text", tType));
+                ps.setArray(2, c.createArrayOf("text", tValue));
+                ps.setArray(3, c.createArrayOf("timestamptz", tFirst));
+                ps.setArray(4, c.createArrayOf("timestamptz", tLast));
+                ps.setArray(5, c.createArrayOf("bigint", tAlerts));
+                ps.executeUpdate();
+            }
+            return n;
+        });
     }
 
     /** The look-back join: who saw which of these distinct {@code type:value} keys since {@code since} (a UTC day). */
@@ -154,10 +144,10 @@ public final class ObservationStore {
         if (keys.isEmpty()) {
             return Future.succeededFuture(List.of());
         }
-        return jdbc.executeBlocking(() -> sightingsNow(keys, since), false);
+        return jdbc.blocking(() -> sightingsNow(keys, since));
     }
 
-    public List<Sighting> sightingsNow(Collection<String> keys, LocalDate since) throws SQLException {
+    public List<Sighting> sightingsNow(Collection<String> keys, LocalDate since) {
         List<String> types = new ArrayList<>(keys.size());
         List<String> values = new ArrayList<>(keys.size());
         for (String k : keys) {
@@ -165,9 +155,9 @@ public final class ObservationStore {
             types.add(k.substring(0, colon));
             values.add(clean(k.substring(colon + 1)));
         }
-        List<Sighting> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        // the join's settings are SET LOCAL: they need the transaction
+        return jdbc.transactionNow(c -> {
+            List<Sighting> out = new ArrayList<>();
             try (Statement s = c.createStatement(); PreparedStatement ps = c.prepareStatement(ObservationSql.SIGHTINGS)) {
                 s.execute(ObservationSql.JOIN_SETTINGS);
                 ps.setArray(1, c.createArrayOf("text", types.toArray()));
@@ -180,15 +170,9 @@ public final class ObservationStore {
                                 rs.getLong(8), rs.getString(9), rs.getString(10)));
                     }
                 }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
-        }
-        return out;
+            return out;
+        });
     }
 
     /** The join's SQL, for EXPLAIN in the cost measurement. */
@@ -202,49 +186,46 @@ public final class ObservationStore {
     }
 
     /** Hits already stored for these values (any origin). */
-    public Set<StoredHit> hitsOfValuesNow(Collection<String> values) throws SQLException {
-        Set<StoredHit> out = new HashSet<>();
+    public Set<StoredHit> hitsOfValuesNow(Collection<String> values) {
         if (values.isEmpty()) {
-            return out;
+            return new HashSet<>();
         }
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ObservationSql.HITS_OF_VALUES)) {
-            ps.setArray(1, c.createArrayOf("text", values.stream().map(ObservationStore::clean).toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new StoredHit(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+        return jdbc.now(c -> {
+            Set<StoredHit> out = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement(ObservationSql.HITS_OF_VALUES)) {
+                ps.setArray(1, c.createArrayOf("text", values.stream().map(ObservationStore::clean).toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new StoredHit(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+                    }
                 }
             }
-        }
-        return out;
+            return out;
+        });
     }
 
     /** Where the look-back's last question to this MISP stopped; empty before the first. */
-    public Future<java.util.Optional<Cursor>> cursor(String instance) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ObservationSql.CURSOR)) {
+    public Future<Optional<Cursor>> cursor(String instance) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(ObservationSql.CURSOR)) {
                 ps.setString(1, instance);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? java.util.Optional.of(new Cursor(rs.getLong(1), rs.getLong(2)))
-                            : java.util.Optional.<Cursor>empty();
+                    return rs.next() ? Optional.of(new Cursor(rs.getLong(1), rs.getLong(2))) : Optional.<Cursor>empty();
                 }
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 
     public Future<Void> saveCursor(String instance, Cursor cursor) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ObservationSql.SAVE_CURSOR)) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(ObservationSql.SAVE_CURSOR)) {
                 ps.setString(1, instance);
                 ps.setLong(2, cursor.attributeTimestamp());
                 ps.setLong(3, cursor.publishTimestamp());
                 ps.executeUpdate();
                 return null;
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 
     /** One agent's sightings of a value, over the days kept. */
@@ -306,27 +287,24 @@ public final class ObservationStore {
     }
 
     /** Blocking: creates the partitions of the look-back window and the next days, drops older ones. */
-    public List<String> maintainNow(int lookbackDays) throws SQLException {
-        List<String> actions = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ObservationSql.MAINTAIN)) {
-            c.setAutoCommit(false);
-            try {
+    public List<String> maintainNow(int lookbackDays) {
+        List<String> actions = jdbc.transactionNow(c -> {
+            List<String> done = new ArrayList<>();
+            try (Statement lock = c.createStatement()) {
+                lock.execute(ObservationSql.MAINTAIN_LOCK);
+            }
+            try (PreparedStatement ps = c.prepareStatement(ObservationSql.MAINTAIN)) {
                 ps.setInt(1, lookbackDays);
                 ps.setInt(2, DAYS_AHEAD);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        actions.add(rs.getString(1) + " " + rs.getString(2)
+                        done.add(rs.getString(1) + " " + rs.getString(2)
                                 + (rs.getLong(3) > 0 ? " (" + rs.getLong(3) + " rows)" : ""));
                     }
                 }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
-        }
+            return done;
+        });
         long created = actions.stream().filter(a -> a.startsWith("created")).count();
         if (created > 0) {
             LOG.info("Observation index: {} daily partition(s) created", created);
@@ -336,7 +314,7 @@ public final class ObservationStore {
     }
 
     public Future<List<String>> maintain(int lookbackDays) {
-        return jdbc.executeBlocking(() -> maintainNow(lookbackDays), false);
+        return jdbc.blocking(() -> maintainNow(lookbackDays));
     }
 
     /** PostgreSQL text refuses NUL characters, which an alert may carry. */

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.store;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.correlate.UncheckedAlerts;
 import io.github.mispcorrelator.json.Json;
@@ -7,10 +8,9 @@ import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 
 import javax.sql.DataSource;
-import java.sql.Connection;
+import java.io.IOException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,8 +48,7 @@ public final class RecheckQueue implements UncheckedAlerts {
                 SELECT manager, alert_id FROM recheck_queue ORDER BY enqueued_at DESC OFFSET ?)
             """;
 
-    private final DataSource dataSource;
-    private final WorkerExecutor jdbc;
+    private final Jdbc jdbc;
     private final long max;
     private final String instance;
     private final double claimSeconds;
@@ -63,8 +62,7 @@ public final class RecheckQueue implements UncheckedAlerts {
      * @param claim    how long a claimed alert stays with this instance; past it another may re-check it
      */
     public RecheckQueue(DataSource dataSource, WorkerExecutor jdbc, long max, String instance, java.time.Duration claim) {
-        this.dataSource = dataSource;
-        this.jdbc = jdbc;
+        this.jdbc = new Jdbc(dataSource, jdbc);
         this.max = max;
         this.instance = instance;
         this.claimSeconds = claim.toMillis() / 1000.0;
@@ -73,18 +71,16 @@ public final class RecheckQueue implements UncheckedAlerts {
     /** Keeps an alert for a later look-up; an alert already waiting is counted as one more attempt. */
     @Override
     public Future<Void> add(Alert alert, String reason) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ENQUEUE)) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(ENQUEUE)) {
                 ps.setString(1, PostgresHitStore.key(alert.getManager()));
                 ps.setString(2, PostgresHitStore.key(alert.getId()));
                 ps.setString(3, PostgresHitStore.alertJson(alert.json()));
                 ps.setString(4, PostgresHitStore.clean(reason));
                 ps.executeUpdate();
                 return null;
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 
     /**
@@ -92,9 +88,9 @@ public final class RecheckQueue implements UncheckedAlerts {
      * queue by {@link #remove} once re-checked, or is queued again ({@link #add}, which ends the claim).
      */
     public Future<List<Alert>> claim(int limit) {
-        return jdbc.executeBlocking(() -> {
+        return jdbc.run(c -> {
             List<Alert> out = new ArrayList<>();
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLAIM)) {
+            try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
                 ps.setString(1, instance);
                 ps.setDouble(2, claimSeconds);
                 ps.setInt(3, limit);
@@ -102,54 +98,50 @@ public final class RecheckQueue implements UncheckedAlerts {
                     while (rs.next()) {
                         // the stored id, not one derived again: an alert without "id" has a digest of its original
                         // body as id, and its stored JSON is not byte for byte that body
-                        com.fasterxml.jackson.databind.JsonNode node = Json.MAPPER.readTree(rs.getString(2));
-                        out.add(new Alert((com.fasterxml.jackson.databind.node.ObjectNode) node, rs.getString(1)));
+                        out.add(new Alert(stored(rs.getString(2)), rs.getString(1)));
                     }
                 }
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException("unreadable alert in recheck_queue: " + e.getMessage(), e);
             }
             return out;
-        }, false);
+        });
+    }
+
+    private static ObjectNode stored(String json) {
+        try {
+            return (ObjectNode) Json.MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable alert in recheck_queue: " + e.getMessage(), e);
+        }
     }
 
     public Future<Void> remove(Alert alert) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(REMOVE)) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(REMOVE)) {
                 ps.setString(1, PostgresHitStore.key(alert.getManager()));
                 ps.setString(2, PostgresHitStore.key(alert.getId()));
                 ps.setString(3, instance);
                 ps.executeUpdate();
                 return null;
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 
     public Future<Long> size() {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(COUNT);
-                 ResultSet rs = ps.executeQuery()) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(COUNT); ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 
     /** Drops the oldest alerts beyond the bound; returns how many were dropped. */
     public Future<Integer> trim() {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(TRIM)) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(TRIM)) {
                 ps.setLong(1, max);
                 return ps.executeUpdate();
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 }

@@ -4,10 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 
 import javax.sql.DataSource;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.Optional;
 
 /** Where the tailer resumes: one row per followed file, in PostgreSQL with the hits, off the event loop. */
@@ -25,8 +23,7 @@ public final class TailOffsets {
                                              updated_at = now()
             """;
 
-    private final DataSource dataSource;
-    private final WorkerExecutor jdbc;
+    private final Jdbc jdbc;
     private final String node;
 
     public TailOffsets(DataSource dataSource, WorkerExecutor jdbc) {
@@ -38,37 +35,32 @@ public final class TailOffsets {
      *             path, each followed by the correlator next to it (its CORRELATOR_INSTANCE_ID names the node)
      */
     public TailOffsets(DataSource dataSource, WorkerExecutor jdbc, String node) {
-        this.dataSource = dataSource;
-        this.jdbc = jdbc;
+        this.jdbc = new Jdbc(dataSource, jdbc);
         this.node = node;
     }
 
     public Future<Optional<Offset>> load(String path) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SELECT)) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(SELECT)) {
                 ps.setString(1, node);
                 ps.setString(2, path);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(new Offset(rs.getString(1), rs.getLong(2))) : Optional.<Offset>empty();
                 }
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 
     public Future<Void> save(String path, Offset offset) {
-        return jdbc.executeBlocking(() -> {
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(UPSERT)) {
+        return jdbc.run(c -> {
+            try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
                 ps.setString(1, node);
                 ps.setString(2, path);
                 ps.setString(3, offset.fileKey());
                 ps.setLong(4, offset.position());
                 ps.executeUpdate();
                 return null;
-            } catch (SQLException e) {
-                throw PostgresHitStore.translate(e);
             }
-        }, false);
+        });
     }
 }

@@ -2,7 +2,10 @@ package io.github.mispcorrelator.audit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * docs/auditing-query-plans.md; the default keeps {@code mvn verify} quick. Plans are written to
  * target/audit-query-plans.md.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QueryPlansIT {
     static final long ROWS = Long.getLong("audit.plan.rows", 200_000);
     static final long CHUNK = 1_000_000;
@@ -117,6 +121,38 @@ class QueryPlansIT {
     void oneAgentLastWeek() {
         fastIndexScan("One agent, last 7 days", LIST + "WHERE agent_id = '0042' AND occurred_at >= now() - interval '7 days' "
                 + "ORDER BY occurred_at DESC LIMIT 100");
+    }
+
+    /** The page's other filters (ui/app.js FILTERS), each with its own index. */
+    @Test
+    void filtersOfTheAuditorsPage() {
+        String cols = String.join(", ", AuditSql.COLUMNS);
+        fastIndexScan("API: one agent by name", "SELECT " + cols + " FROM hits WHERE agent_name = 'host-42' "
+                + "ORDER BY occurred_at DESC, id DESC LIMIT 101");
+        fastIndexScan("API: one MISP event by id", "SELECT " + cols + " FROM hits WHERE misp_event_id = '42' "
+                + "ORDER BY occurred_at DESC, id DESC LIMIT 101");
+    }
+
+    /**
+     * Every index of hits is in some plan above (a partition's index is named after its parent's columns), but the
+     * unique key, which only the INSERT's ON CONFLICT reads: an index no audit query uses is only a cost on every
+     * insert (migrations/V11_2 dropped those).
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void noIndexGoesUnused() {
+        String plans = String.join("\n", PLANS.values());
+        List<String> unused = new ArrayList<>();
+        for (List<Object> index : db.rows("SELECT p.relname, string_agg(c.relname, ' ') FROM pg_index x "
+                + "JOIN pg_class p ON p.oid = x.indexrelid JOIN pg_inherits i ON i.inhparent = p.oid "
+                + "JOIN pg_class c ON c.oid = i.inhrelid WHERE x.indrelid = 'hits'::regclass "
+                + "AND p.relname <> 'hits_alert_indicator_attribute_key' GROUP BY p.relname ORDER BY 1")) {
+            List<String> children = List.of(((String) index.get(1)).split(" "));
+            if (children.stream().noneMatch(child -> plans.contains(" " + child + " "))) {
+                unused.add((String) index.get(0));
+            }
+        }
+        assertThat(unused).as("indexes of hits that no audit query plan uses").isEmpty();
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.support.Fixtures;
 import io.github.mispcorrelator.support.TestDatabase;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import org.junit.jupiter.api.AfterAll;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The hits table on a real PostgreSQL, migrated by the project's Flyway scripts. */
 class PostgresHitStoreIT {
@@ -147,6 +149,82 @@ class PostgresHitStoreIT {
         assertThat(PostgresHitStore.alertTimestamp(at("2025-08-13T08:45:06Z")).toInstant().toString())
                 .isEqualTo("2025-08-13T08:45:06Z");
         assertThat(PostgresHitStore.alertTimestamp(at("yesterday"))).isNull();
+    }
+
+    /** Many alerts at once: few transactions, every alert told exactly its new hits, tags and labels intact. */
+    @Test
+    void concurrentAlertsShareTransactionsAndEachLearnsItsOwnNewHits() throws Exception {
+        long[] before = store.groupCounts();
+        List<Future<List<Hit>>> saves = new ArrayList<>();
+        String sha = "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2";
+        for (int i = 0; i < 200; i++) {
+            Alert a = AlertParser.parse("{\"id\":\"1756800000." + i + "\",\"manager\":{\"name\":\"m\"}}");
+            Hit h = hit(a, sha, "a-1");
+            h.label("quote\"and\\backslash, comma {brace}");
+            saves.add(store.save(a, List.of(h, hit(a, sha, "a-2")), "v", Origin.LIVE));
+        }
+        // the same alert twice at once: its hits are new for one of the two saves only
+        Alert twice = AlertParser.parse("{\"id\":\"1756800000.999\",\"manager\":{\"name\":\"m\"}}");
+        Future<List<Hit>> first = store.save(twice, List.of(hit(twice, sha, "a-1")), "v", Origin.LIVE);
+        Future<List<Hit>> second = store.save(twice, List.of(hit(twice, sha, "a-1")), "v", Origin.LIVE);
+        for (Future<List<Hit>> f : saves) {
+            assertThat(f.await(20, TimeUnit.SECONDS)).hasSize(2);
+        }
+        assertThat(first.await(20, TimeUnit.SECONDS).size() + second.await(20, TimeUnit.SECONDS).size()).isEqualTo(1);
+        long[] after = store.groupCounts();
+        assertThat(after[1] - before[1]).isEqualTo(202);
+        assertThat(after[0] - before[0]).as("transactions for 202 alerts").isLessThan(202);
+        assertThat(rows("SELECT count(*) FROM hits")).containsExactly(List.of(401L));
+        assertThat(rows("SELECT DISTINCT labels, misp_tags FROM hits WHERE alert_id = '1756800000.7' AND misp_attribute_uuid = 'a-1'"))
+                .containsExactly(List.of(List.of("quote\"and\\backslash, comma {brace}"), List.of("tlp:green", "misp-galaxy:x")));
+    }
+
+    /** A row the database refuses fails its own alert only; the others of its group are stored. */
+    @Test
+    void aRefusedAlertDoesNotFailTheOthersOfItsGroup() throws Exception {
+        try (Connection c = TestDatabase.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("""
+                    CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF NEW.alert_id = 'poison' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; END IF;
+                        RETURN NEW;
+                    END $$""");
+            s.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON hits FOR EACH ROW EXECUTE FUNCTION refuse_poison()");
+        }
+        try {
+            String sha = "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2";
+            long rewrittenBefore = store.groupCounts()[2];
+            List<Future<List<Hit>>> saves = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                String id = i == 30 ? "poison" : "1756800000." + i;
+                Alert a = AlertParser.parse("{\"id\":\"" + id + "\"}");
+                saves.add(store.save(a, List.of(hit(a, sha, "a-1")), "v", Origin.LIVE));
+            }
+            for (int i = 0; i < saves.size(); i++) {
+                Future<List<Hit>> f = saves.get(i);
+                if (i == 30) {
+                    assertThatThrownBy(() -> f.await(20, TimeUnit.SECONDS))
+                            .isInstanceOf(IllegalStateException.class).hasMessageContaining("22023");
+                } else {
+                    assertThat(f.await(20, TimeUnit.SECONDS)).as("alert %d", i).hasSize(1);
+                }
+            }
+            assertThat(rows("SELECT count(*) FROM hits")).containsExactly(List.of(59L));
+            assertThat(store.groupCounts()[2] - rewrittenBefore).as("alerts of the refused group written one by one")
+                    .isGreaterThan(1);
+        } finally {
+            try (Connection c = TestDatabase.dataSource().getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP TRIGGER refuse_poison ON hits");
+                s.execute("DROP FUNCTION refuse_poison()");
+            }
+        }
+    }
+
+    @Test
+    void arrayLiteralsQuoteEveryElement() {
+        assertThat(PostgresHitStore.arrayLiteral(List.of())).isEqualTo("{}");
+        assertThat(PostgresHitStore.arrayLiteral(List.of("a", "b\"c", "d\\e", "NULL", "x\u0000y")))
+                .isEqualTo("{\"a\",\"b\\\"c\",\"d\\\\e\",\"NULL\",\"x\uFFFDy\"}");
     }
 
     static Alert at(String timestamp) {
