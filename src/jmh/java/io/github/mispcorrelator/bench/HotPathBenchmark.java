@@ -6,14 +6,17 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Candidate;
+import io.github.mispcorrelator.correlate.Correlation;
 import io.github.mispcorrelator.correlate.Hit;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.indicator.Normaliser;
+import io.github.mispcorrelator.http.BatchIngest;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.rules.RuleSet;
 import io.github.mispcorrelator.rules.RuleSetLoader;
 import io.github.mispcorrelator.wazuh.WazuhEvents;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,13 +37,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The correlator's per-alert hot path, one step at a time, so a regression shows in isolation: parse the alert,
- * run the extraction rules (normalisation included), normalise candidates alone, look a value up in a cache shaped
- * like the lookup layer's, and build the event for Wazuh. Alerts are the bench's own mix (same templates, same value
+ * split a batch into its lines, run the extraction rules (normalisation included) and the scoring rules, normalise
+ * candidates alone, look a value up in a cache shaped like the lookup layer's, build the event for Wazuh and the
+ * alert's answer. Alerts are the bench's own mix (same templates, same value
  * generator). Run from the project directory (the rules are read from {@code drl/}, or {@code -Ddrl.dir=…}):
  * <pre>
  * mvn -B -q -Pjmh package && java -jar target/jmh/benchmarks.jar
@@ -92,6 +98,39 @@ public class HotPathBenchmark {
         @TearDown(Level.Trial)
         public void tearDown() {
             rules.dispose();
+        }
+
+        /** The alert's answer as {@code POST /v1/alerts} gives it: one hit scored and its event, not yet encoded. */
+        Correlation correlation() {
+            Hit h = freshHit();
+            rules.score(List.of(h));
+            return new Correlation(alert, List.of(h.indicator()), Set.of(), Set.of(), List.of(h), Map.of(),
+                    List.of(WazuhEvents.hit(alert, h, ruleset)), ruleset, List.of(h));
+        }
+
+        Hit freshHit() {
+            return new Hit(alert, hit.indicator(), hit.attribute()).lookedUpAt(Instant.now());
+        }
+    }
+
+    /** A batch as shippers send it: 500 alerts of the bench's mix, NDJSON. */
+    @State(Scope.Benchmark)
+    public static class BatchState {
+        Buffer ndjson;
+        BatchIngest ingest;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            Workload w = Workload.create(null, 0.5);
+            Workload.Pool pool = new Workload.Pool(0, w.poolSizes(10_000, 1), 0.05, 1);
+            SplittableRandom r = new SplittableRandom(11);
+            Workload.Picker picker = Workload.random(pool, r);
+            ndjson = Buffer.buffer();
+            for (int i = 0; i < 500; i++) {
+                ndjson.appendBytes(w.next(r, pool, picker).withId(i)).appendByte((byte) '\n');
+            }
+            // only the split is measured: no correlator behind it
+            ingest = new BatchIngest(null, 20_000);
         }
     }
 
@@ -156,6 +195,26 @@ public class HotPathBenchmark {
     @Benchmark
     public RuleSet.ExtractionResult extract(AlertState s) {
         return s.rules.extract(s.alert);
+    }
+
+    /** The scoring rules on one fresh hit (RuleSet.score, a pooled session). */
+    @Benchmark
+    public Hit score(AlertState s) {
+        Hit h = s.freshHit();
+        s.rules.score(List.of(h));
+        return h;
+    }
+
+    /** A 500-alert NDJSON batch split into its lines, on the bytes (per batch, not per alert). */
+    @Benchmark
+    public BatchIngest.Lines batchSplit(BatchState s) {
+        return s.ingest.split(s.ndjson);
+    }
+
+    /** One alert's answer to {@code POST /v1/alerts}: scoring its hit, its event, the JSON, encoded. */
+    @Benchmark
+    public Buffer answer(AlertState s) {
+        return s.correlation().toJson().toBuffer();
     }
 
     @Benchmark

@@ -27,9 +27,14 @@ public final class AlertParser {
 
     /** @throws InvalidAlertException when the bytes are not one JSON object */
     public static Alert parse(byte[] body) {
+        return parse(body, 0, body.length);
+    }
+
+    /** @throws InvalidAlertException when the {@code length} bytes from {@code offset} are not one JSON object */
+    public static Alert parse(byte[] bytes, int offset, int length) {
         JsonNode node;
         try {
-            node = MAPPER.readTree(body);
+            node = MAPPER.readTree(bytes, offset, length);
         } catch (JsonProcessingException e) {
             throw new InvalidAlertException("malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
@@ -46,7 +51,7 @@ public final class AlertParser {
         // the digest is only the id of an alert that has none: not worth computing for every body
         JsonNode id = node.get("id");
         boolean hasId = id != null && id.isValueNode() && !id.asText().isBlank();
-        Alert alert = new Alert((ObjectNode) node, hasId ? null : "sha256:" + digest(body));
+        Alert alert = new Alert((ObjectNode) node, hasId ? null : "sha256:" + digest(bytes, offset, length));
         alert.instant().ifPresent(t -> {
             if (t.isBefore(Alert.EARLIEST) || !t.isBefore(Alert.LATEST)) {
                 throw new InvalidAlertException("timestamp: " + Alert.abbreviate(alert.getTimestamp(), 40)
@@ -67,9 +72,11 @@ public final class AlertParser {
         };
     }
 
-    private static String digest(byte[] body) {
+    private static String digest(byte[] bytes, int offset, int length) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)).substring(0, 32);
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(bytes, offset, length);
+            return HexFormat.of().formatHex(sha256.digest()).substring(0, 32);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -86,9 +86,11 @@ public final class CorrelatorConfig {
     public static final ConfigKey<Integer> MISP_BATCH_SIZE = new ConfigKey<>("MISP_BATCH_SIZE", "100", Parsers.intBetween(1, 10_000),
             "Values asked in one restSearch: lookups waiting at the same moment share a request.");
     public static final ConfigKey<Duration> MISP_BATCH_LINGER = new ConfigKey<>("MISP_BATCH_LINGER", "2ms", Parsers.DURATION_PARSER,
-            "How long a lookup may wait for others to join its batch.");
+            "How long a lookup may wait for others to join its batch while no request to MISP is out (while one is, a "
+                    + "batch that is not full waits up to one MISP round trip to fill).");
     public static final ConfigKey<Integer> MISP_MAX_CONCURRENT = new ConfigKey<>("MISP_MAX_CONCURRENT", "4", Parsers.intBetween(1, 256),
-            "Requests in flight to each MISP at once; more wait their turn.");
+            "Most requests in flight to each MISP at once; more wait their turn. Below it the number follows MISP's "
+                    + "latency, from one (metric misp_concurrency_limit).");
     public static final ConfigKey<Integer> MISP_RETRIES = new ConfigKey<>("MISP_RETRIES", "2", Parsers.intBetween(0, 10),
             "Retries of a request that timed out or got 5xx/429, with back-off and jitter, within MISP_TIMEOUT.");
     public static final ConfigKey<Long> MISP_CACHE_SIZE = new ConfigKey<>("MISP_CACHE_SIZE", "500000",

@@ -32,8 +32,14 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Single-flight</b>: a value already being asked is not asked again; the second alert waits for the same
  *       answer.</li>
  *   <li><b>Batching</b>: values waiting at the same moment (within {@code batchLinger}) go in one restSearch, up to
- *       {@code batchSize} values; the answer is split back by value.</li>
- *   <li><b>Bounded concurrency</b>: at most {@code maxConcurrent} requests in flight; more batches queue.</li>
+ *       {@code batchSize} values; the answer is split back by value. While other requests are out, a batch that is
+ *       not full waits to fill for up to one smoothed MISP round trip (its values would wait about that long for a
+ *       free slot under load anyway), so a cold stream of values costs close to {@code distinct ÷ batchSize}
+ *       requests; with nothing in flight it leaves after the linger, as before.</li>
+ *   <li><b>Adaptive, bounded concurrency</b>: at most {@code maxConcurrent} requests in flight; more batches queue.
+ *       Below that ceiling the limit follows MISP's latency (additive increase while full batches queue and round
+ *       trips stay near the fastest seen, one step down when they pass twice it, halved on a timeout or 5xx), so a
+ *       MISP that slows down under load is asked less at once instead of being piled on.</li>
  *   <li><b>Retries</b> with exponential back-off and jitter on timeouts, 5xx and 429 (honouring MISP's
  *       {@code Retry-After} / {@code X-Rate-Limit-Reset}), all within the lookup's deadline: an alert never waits
  *       longer than {@code MISP_TIMEOUT} for MISP, queueing included.</li>
@@ -67,6 +73,7 @@ public final class LookupService implements MispSource {
     private final Map<String, Promise<Answer>> inFlight = new HashMap<>();
     private final List<Pending> pending = new ArrayList<>();
     private int running;
+    private final ConcurrencyLimit limit;
     private long lingerTimer = -1;
     private boolean probing;
 
@@ -89,6 +96,7 @@ public final class LookupService implements MispSource {
         this.misp = misp;
         this.settings = settings;
         this.onRecovery = onRecovery;
+        this.limit = new ConcurrencyLimit(settings.maxConcurrent(), settings.batchLinger().toNanos());
         this.breaker = new CircuitBreaker(settings.breakerFailures(), settings.breakerOpen(), Instant::now);
         this.cache = Caffeine.newBuilder()
                 .maximumSize(settings.cacheSize())
@@ -115,6 +123,9 @@ public final class LookupService implements MispSource {
                 .description("restSearch round trip").publishPercentileHistogram().register(registry);
         Gauge.builder("misp_cache_hit_ratio", cache, c -> c.stats().hitRate()).tag("instance", instance)
                 .description("Share of lookups answered from the cache").register(registry);
+        Gauge.builder("misp_concurrency_limit", limit, l -> l.limit()).tag("instance", instance)
+                .description("Requests this service lets be in flight to MISP now (adapts to MISP's latency)")
+                .register(registry);
         Gauge.builder("misp_cache_size", cache, Cache::estimatedSize).tag("instance", instance).register(registry);
         Gauge.builder("misp_breaker_open", breaker, b -> b.state() == CircuitBreaker.State.OPEN ? 1 : 0)
                 .tag("instance", instance).description("1 while the circuit breaker fails lookups fast").register(registry);
@@ -209,11 +220,21 @@ public final class LookupService implements MispSource {
     }
 
     /**
-     * Sends batches while the concurrency bound allows. Values keep waiting in {@code pending} while every slot is
-     * busy, so under load batches fill up instead of going out small. Holds the lock.
+     * Sends batches while the concurrency limit allows. Values keep waiting in {@code pending} while every slot is
+     * busy, so under load batches fill up instead of going out small; a batch that is not full also waits while other
+     * requests are out, until it fills or its oldest value has waited one smoothed round trip (a timer then sends
+     * it). Holds the lock.
      */
     private void flush() {
-        while (running < settings.maxConcurrent() && !pending.isEmpty()) {
+        while (running < limit.limit() && !pending.isEmpty()) {
+            if (pending.size() < settings.batchSize() && running > 0) {
+                long waited = System.nanoTime() - pending.get(0).enqueuedNanos();
+                long hold = Math.min(limit.smoothedRttNanos(), misp.timeout().toNanos() / 4);
+                if (waited < hold) {
+                    holdFor(hold - waited);
+                    break;
+                }
+            }
             int n = Math.min(settings.batchSize(), pending.size());
             List<Pending> items = new ArrayList<>(pending.subList(0, n));
             pending.subList(0, n).clear();
@@ -222,9 +243,21 @@ public final class LookupService implements MispSource {
             running++;
             vertx.runOnContext(v -> attempt(b, 0));
         }
-        if (!pending.isEmpty() && running >= settings.maxConcurrent()) {
+        if (!pending.isEmpty() && running >= limit.limit()) {
             // values that cannot wait for a slot any longer fail now rather than after their deadline
             failExpired();
+        }
+    }
+
+    /** Looks at {@code pending} again after {@code nanos}, unless a timer will already. Holds the lock. */
+    private void holdFor(long nanos) {
+        if (lingerTimer < 0) {
+            lingerTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)), id -> {
+                synchronized (this) {
+                    lingerTimer = -1;
+                    flush();
+                }
+            });
         }
     }
 
@@ -236,7 +269,7 @@ public final class LookupService implements MispSource {
         if (!expired.isEmpty()) {
             pending.removeAll(expired);
             MispException e = new MispException("MISP did not answer within " + misp.timeout().toMillis()
-                    + " ms (all " + settings.maxConcurrent() + " request slots busy)", true, null);
+                    + " ms (all " + limit.limit() + " request slots busy)", true, null);
             expired.forEach(p -> vertx.runOnContext(v -> complete(p, null, e)));
         }
     }
@@ -252,8 +285,13 @@ public final class LookupService implements MispSource {
         batchSizes.record(indicators.size());
         long started = System.nanoTime();
         client.search(indicators, Duration.ofNanos(remaining)).onComplete(ar -> {
-            requestLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            long rtt = System.nanoTime() - started;
+            requestLatency.record(rtt, TimeUnit.NANOSECONDS);
             if (ar.succeeded()) {
+                synchronized (this) {
+                    limit.answered(rtt, indicators.size() * 2 >= settings.batchSize(),
+                            pending.size() >= settings.batchSize());
+                }
                 breaker.success();
                 succeed(batch, indicators, ar.result());
                 return;
@@ -261,6 +299,11 @@ public final class LookupService implements MispSource {
             requestFailures.increment();
             MispException e = ar.cause() instanceof MispException m ? m
                     : new MispException("MISP request failed: " + ar.cause(), true, null);
+            if (e.retryable()) {
+                synchronized (this) {
+                    limit.overloaded();
+                }
+            }
             if (e.rateLimited()) {
                 // every search of this key is refused until the reset (RateLimitComponent.php:47-53): wait for it
                 // when the alert can, otherwise open the breaker until then — its probe (getVersion, never
