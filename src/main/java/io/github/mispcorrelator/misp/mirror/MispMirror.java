@@ -150,6 +150,7 @@ public final class MispMirror implements MispSource {
     /** Pulls from MISP only while {@code holder} says so: the instance holding this mirror's singleton. */
     public void pullOnlyWhile(BooleanSupplier holder) {
         this.pullGate = holder;
+        sync.pullOnlyWhile(holder);
     }
 
     /** {@code puller} while this instance pulls MISP into the shared tables, {@code follower} otherwise. */
