@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 
 /**
  * The mirror's pulls from MISP into the shared tables and the index:
@@ -130,6 +131,8 @@ final class MirrorSync {
     private volatile Instant lastErrorAt;
     private volatile long lastDurationMs = -1;
     private volatile boolean closed;
+    /** Whether this instance still pulls (holds the singleton): a pull stops at the next page once it does not. */
+    private volatile BooleanSupplier mayPull = () -> true;
     private volatile Warninglists warninglists = Warninglists.NONE;
     private volatile Instant warninglistsPulledAt;
     /** The warning lists read so far, by MISP id with the version and entry count they were read at (pull steps only). */
@@ -208,6 +211,10 @@ final class MirrorSync {
         closed = true;
     }
 
+    void pullOnlyWhile(BooleanSupplier holder) {
+        this.mayPull = holder;
+    }
+
     /** The stored copy could not be read at start-up: pull everything, starting from an empty copy. */
     void startOver(Throwable e) {
         failed(e);
@@ -227,7 +234,15 @@ final class MirrorSync {
      * the last pull otherwise.
      */
     Future<Void> pull(boolean full) {
+        boolean neverRead = follower.applied() < 0;
         return follower.catchUp()
+                .map(changed -> {
+                    if (neverRead) {
+                        // the stored copy, unreadable at start-up, has now been read whole: no need to drop it
+                        clearFirst = false;
+                    }
+                    return changed;
+                })
                 .recover(e -> {
                     // the pull goes on: it compares with what is held, and what it stores is numbered anyway
                     LOG.warn("MISP mirror {}: cannot read the stored changes ({}); pulling", name(), e.getMessage());
@@ -388,6 +403,10 @@ final class MirrorSync {
     private Future<Void> pull(JsonObject pass, int pageNo, Progress p, Set<String> seen, long[] maxTimestamp) {
         if (closed) {
             return Future.failedFuture("the MISP mirror is closed");
+        }
+        if (!mayPull.getAsBoolean()) {
+            // the lease lapsed (another instance may pull now): what was stored stays, numbered; it goes on from there
+            return Future.failedFuture("this instance no longer holds the mirror's lease; another one pulls");
         }
         JsonObject body = pass.copy().put("page", pageNo).put("limit", settings.pageSize());
         return fetch(body, 0)

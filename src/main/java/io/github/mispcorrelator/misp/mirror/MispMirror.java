@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -85,6 +86,7 @@ public final class MispMirror implements MispSource {
     private Future<Void> lastStep = Future.succeededFuture();
     private Future<Void> pulling;
     private Future<Void> following;
+    private AtomicBoolean followingStarted = new AtomicBoolean(true);
 
     /**
      * @param fallback answers lookups until the mirror holds a complete copy (the live lookup layer), or null to
@@ -150,6 +152,7 @@ public final class MispMirror implements MispSource {
     /** Pulls from MISP only while {@code holder} says so: the instance holding this mirror's singleton. */
     public void pullOnlyWhile(BooleanSupplier holder) {
         this.pullGate = holder;
+        sync.pullOnlyWhile(holder);
     }
 
     /** {@code puller} while this instance pulls MISP into the shared tables, {@code follower} otherwise. */
@@ -286,27 +289,27 @@ public final class MispMirror implements MispSource {
         return f;
     }
 
-    /** Takes in what the puller stored since the last catch-up; one waiting at most. */
+    /**
+     * Takes in what the puller stored up to now: joins a catch-up that waits to start, never one already running
+     * (it may have read before the caller's change was committed); one waiting at most.
+     */
     public synchronized Future<Void> followNow() {
         if (closed) {
             return Future.failedFuture("the MISP mirror is closed");
         }
-        if (following != null) {
+        if (following != null && !followingStarted.get()) {
             return following;
         }
-        Future<Void> f = step(() -> follower.catchUp().<Void>mapEmpty().onFailure(e -> {
-            sync.failed(e);
-            LOG.warn("MISP mirror {}: cannot read the stored changes: {}", name(), e.getMessage());
-        }));
-        following = f;
-        f.onComplete(ar -> {
-            synchronized (this) {
-                if (following == f) {
-                    following = null;
-                }
-            }
+        AtomicBoolean started = new AtomicBoolean();
+        followingStarted = started;
+        following = step(() -> {
+            started.set(true);
+            return follower.catchUp().<Void>mapEmpty().onFailure(e -> {
+                sync.failed(e);
+                LOG.warn("MISP mirror {}: cannot read the stored changes: {}", name(), e.getMessage());
+            });
         });
-        return f;
+        return following;
     }
 
     private synchronized Future<Void> step(Supplier<Future<Void>> work) {

@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * from the stored sync state.
  */
 class MirrorFollowIT {
-    static final Duration LEASE = Duration.ofSeconds(4);
+    static final Duration LEASE = Duration.ofSeconds(6);
     static final Duration HEARTBEAT = Duration.ofSeconds(1);
     static final Duration INTERVAL = Duration.ofSeconds(2);
     static final Pattern PAGES = Pattern.compile("^misp_mirror_pages_total\\{[^}]*\\} ([0-9.E]+)$", Pattern.MULTILINE);
@@ -72,27 +72,26 @@ class MirrorFollowIT {
                 b.awaitReady(Duration.ofSeconds(180));
                 awaitTrue("both mirrors loaded", Duration.ofSeconds(120),
                         () -> mirror(a).getBoolean("loaded") && mirror(b).getBoolean("loaded"));
+                // the roles settle once both are up (a start under load can delay a heartbeat past the lease)
+                awaitTrue("one holder for 3 s", Duration.ofSeconds(60), () -> stableHolder(fake.url(), Duration.ofSeconds(3)));
                 CorrelatorProcess puller = mirror(a).getString("role").equals("puller") ? a : b;
                 CorrelatorProcess follower = puller == a ? b : a;
                 JsonObject pullerStatus = mirror(puller);
                 JsonObject followerStatus = mirror(follower);
                 assertThat(pullerStatus.getString("role")).isEqualTo("puller");
                 assertThat(followerStatus.getString("role")).isEqualTo("follower");
-                assertThat(followerStatus.getString("index_from")).as("built from the shared tables").isEqualTo("postgresql");
+                assertThat(holder(fake.url())).isEqualTo(puller.instance());
                 awaitTrue("the follower holds the whole copy", Duration.ofSeconds(20),
                         () -> mirror(follower).getInteger("attributes") == 26);
                 assertThat(hits(follower, "81.2.91.7")).containsExactly(run + "-7");
                 assertThat(hits(follower, "81.2.92.1")).containsExactly(run + "-doomed");
                 assertThat(hits(follower, "81.2.93.1")).isEmpty();
-
-                // only the puller asks MISP: every restSearch is one of its pages
-                long searchesBefore = fake.searches().size();
-                long pullerPages = pages(puller);
-                long searchesAfter = fake.searches().size();
-                assertThat(pages(follower)).as("the follower pulls nothing").isZero();
                 assertThat(fake.searches()).allSatisfy(r -> assertThat(r.json().containsKey("value"))
                         .as("no live lookup").isFalse());
-                assertThat(pullerPages).isBetween(searchesBefore - 3, searchesAfter);
+                // from here on only the puller asks MISP: every new restSearch is one of its pages
+                long followerPages = pages(follower);
+                long pullerPagesBefore = pages(puller);
+                long searchesBefore = fake.searches().size();
 
                 // added in MISP: in both instances' lookups within seconds
                 misp.add(event, run + "-new", "ip-dst", "81.2.91.100", Instant.now().getEpochSecond());
@@ -106,7 +105,14 @@ class MirrorFollowIT {
                 long deleted = System.nanoTime();
                 long[] gone = appearsAt(List.of(puller, follower), "81.2.92.1", run + "-doomed", false, deleted);
                 JsonObject follow = mirror(follower).getJsonObject("follow");
-                assertThat(pages(follower)).as("still nothing pulled by the follower").isZero();
+                long searchesNow = fake.searches().size();
+                long pullerPagesNow = pages(puller);
+                long searchesLater = fake.searches().size();
+                assertThat(holder(fake.url())).as("the lease stayed where it was").isEqualTo(puller.instance());
+                assertThat(pages(follower)).as("the follower pulls nothing").isEqualTo(followerPages);
+                assertThat(pullerPagesNow - pullerPagesBefore).as("every restSearch is a page of the puller's")
+                        .isBetween(searchesNow - searchesBefore - 3, searchesLater - searchesBefore + 3);
+                assertThat(searchesNow).isGreaterThan(searchesBefore);
                 JsonObject ready = new JsonObject(follower.get("/health/ready").body());
                 assertThat(ready.getJsonArray("mirror").getJsonObject(0).getString("role")).isEqualTo("follower");
                 assertThat(ready.getJsonArray("mirror").getJsonObject(0).getLong("change_applied")).isPositive();
@@ -117,11 +123,11 @@ class MirrorFollowIT {
                 long killed = System.nanoTime();
                 awaitTrue("the survivor pulls", Duration.ofSeconds(60), () -> mirror(follower).getString("role").equals("puller"));
                 long takeOverMs = (System.nanoTime() - killed) / 1_000_000;
-                awaitTrue("the survivor's first page", Duration.ofSeconds(60), () -> pages(follower) > 0);
+                awaitTrue("the survivor's first page", Duration.ofSeconds(60), () -> pages(follower) > followerPages);
                 long firstPageMs = (System.nanoTime() - killed) / 1_000_000;
                 awaitTrue("the survivor's first pull done", Duration.ofSeconds(60),
                         () -> !mirror(follower).getJsonObject("sync").getBoolean("in_progress")
-                                && mirror(follower).getString("last_error") == null && pages(follower) >= 3);
+                                && mirror(follower).getString("last_error") == null && pages(follower) >= followerPages + 3);
                 List<FakeMisp.Request> afterKill = new ArrayList<>(fake.searches().subList(searchesAtKill, fake.searches().size()));
                 assertThat(afterKill).as("incremental passes only: no full pull after the take-over").isNotEmpty()
                         .allSatisfy(r -> assertThat(r.json().containsKey("timestamp") || r.json().containsKey("event_timestamp")
@@ -195,6 +201,30 @@ class MirrorFollowIT {
     static long pages(CorrelatorProcess p) throws Exception {
         Matcher m = PAGES.matcher(p.get("/metrics").body());
         return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    }
+
+    /** The instance holding the lease {@code mirror:<instance>} now, or null. */
+    static String holder(String instance) throws Exception {
+        try (Connection c = TestDatabase.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT holder FROM cluster_leases WHERE name = ? AND expires_at > now()")) {
+            ps.setString(1, "mirror:" + instance);
+            try (var rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /** Whether one instance held the lease throughout {@code period}. */
+    static boolean stableHolder(String instance, Duration period) throws Exception {
+        String first = holder(instance);
+        long end = System.nanoTime() + period.toNanos();
+        while (System.nanoTime() < end) {
+            if (first == null || !first.equals(holder(instance))) {
+                return false;
+            }
+            Thread.sleep(200);
+        }
+        return true;
     }
 
     /** A port an earlier test's fake MISP had names the same instance: start without its mirror or lease. */
