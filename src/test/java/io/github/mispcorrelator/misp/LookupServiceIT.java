@@ -2,6 +2,7 @@ package io.github.mispcorrelator.misp;
 
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.FakeMisp;
 import io.github.mispcorrelator.support.FakeMisp.Answer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -31,7 +32,7 @@ class LookupServiceIT {
     @BeforeEach
     void start() {
         misp = new FakeMisp();
-        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
+        vertx = BlockedEventLoops.vertx();
     }
 
     @AfterEach

@@ -1,39 +1,58 @@
 package io.github.mispcorrelator.support;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.StackTraceElementProxy;
 import ch.qos.logback.core.AppenderBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Makes a blocked event loop fail the test. Test Vert.x instances ({@link #options()}, {@link #vertx()}) warn when an
- * event-loop task runs longer than {@link #MAX_EVENT_LOOP_MILLIS}; this logback appender (on Vert.x's
- * {@code BlockedThreadChecker} logger, see logback-test.xml) collects those warnings, and this JUnit extension
- * (registered for every test through META-INF/services) fails the test — or the class, for set-up — that saw one.
+ * Makes a blocked event loop fail the test. Every Vert.x a test runs — the one {@code VertxExtension} injects, the
+ * service's ({@link ServiceUnderTest}), those tests build with {@link #vertx()} — has the options of
+ * {@code vertx-test-options.json}: an event-loop task running longer than {@link #MAX_EVENT_LOOP_MILLIS} is reported
+ * by Vert.x's blocked-thread checker, which looks every 100 ms. This logback appender (on the checker's logger, see
+ * logback-test.xml) collects those reports, and this JUnit extension (registered for every test through
+ * META-INF/services) fails the test — or the class, for set-up — that saw one. {@code BlockedEventLoopsTest} shows
+ * that it does.
  */
 public final class BlockedEventLoops extends AppenderBase<ILoggingEvent> implements AfterEachCallback, AfterAllCallback {
+    /** The options file, on the test class path; the build also names it to VertxExtension (pom.xml). */
+    static final String OPTIONS = "vertx-test-options.json";
+    private static final JsonObject OPTIONS_JSON = readOptions();
     /**
-     * Half of Vert.x's default 2 s. Lower would catch more, but on two cores shared by several builds a short
-     * task can wait that long for a CPU, and a flaky alarm would be ignored.
+     * A quarter of Vert.x's default 2 s: a request's work on the event loop is well under a millisecond, so anything
+     * near this is a blocking call. Not lower: on two cores shared by several builds a short task can wait a few
+     * hundred milliseconds for a CPU, and an alarm that goes off for that would be ignored.
      */
-    public static final long MAX_EVENT_LOOP_MILLIS = 1000;
+    public static final long MAX_EVENT_LOOP_MILLIS = new VertxOptions(OPTIONS_JSON).getMaxEventLoopExecuteTime();
 
     private static final List<String> SEEN = new ArrayList<>();
 
-    /** Options for every Vert.x a test creates. */
+    private static JsonObject readOptions() {
+        try (InputStream in = BlockedEventLoops.class.getClassLoader().getResourceAsStream(OPTIONS)) {
+            if (in == null) {
+                throw new IllegalStateException(OPTIONS + " is not on the test class path");
+            }
+            return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Options for every Vert.x a test creates (with the blocked thread's stack in the report: it says where). */
     public static VertxOptions options() {
-        return new VertxOptions()
-                .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
-                .setBlockedThreadCheckInterval(100).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
-                // with the blocked thread's stack: the failure says where it was stuck
-                .setWarningExceptionTime(MAX_EVENT_LOOP_MILLIS).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+        return new VertxOptions(OPTIONS_JSON);
     }
 
     public static Vertx vertx() {
@@ -64,7 +83,7 @@ public final class BlockedEventLoops extends AppenderBase<ILoggingEvent> impleme
         }
     }
 
-    private static boolean loadingClasses(ch.qos.logback.classic.spi.StackTraceElementProxy[] frames) {
+    private static boolean loadingClasses(StackTraceElementProxy[] frames) {
         for (int i = 0; i < Math.min(25, frames.length); i++) {
             String f = frames[i].getSTEAsString();
             if (f.contains("java.lang.ClassLoader.") || f.contains("<clinit>") || f.contains("java.lang.invoke.")) {
