@@ -552,6 +552,7 @@ public final class KafkaBench {
         }
 
         static Broker start(Path dir, Path libs) throws Exception {
+            dir = dir.toAbsolutePath(); // the broker runs in it: paths it is given must not be relative to here
             String classPath;
             if (libs != null) {
                 classPath = libs.toAbsolutePath() + "/*";
