@@ -38,7 +38,8 @@ import java.util.stream.Stream;
                 + "command line or no service jar, 0 otherwise; targets missed are reported, not fatal.", "",
                 "Quick run (about 2.5 minutes on 2 cores):  java -jar target/misp-correlator-bench.jar",
                 "Long run (about 8 minutes):  ... --distinct 1000000 --bad-share 0.01 --warmup-seconds 120",
-                "    --phase-seconds 60 --cold-seconds 300 --max-alerts 3000000 --ring 50000 --old-way-sample 200"})
+                "    --phase-seconds 60 --cold-seconds 300 --max-alerts 3000000 --ring 50000 --old-way-sample 200",
+                "Through Kafka, 1, 2 and 3 instances:  ... --kafka [--records N] [--instances 1,2,3] (--kafka --help)"})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     private BenchOptions options;
@@ -69,6 +70,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** @return 0 when every planted hit was found, 1 when not (or the run broke), 2 for a wrong command line */
     public int run(List<String> args) {
+        if (args.contains("--kafka")) {
+            // its own options and workload (a broker, 1/2/3 instances): not the HTTP phases of this command
+            return KafkaBench.run(args.toArray(String[]::new), out);
+        }
         return Cli.run(this, args, out, err);
     }
 

@@ -5,6 +5,7 @@ import io.github.mispcorrelator.alert.AlertReader;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.store.PostgresHitStore;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.DefaultRules;
 import io.github.mispcorrelator.support.Fixtures;
 import io.github.mispcorrelator.support.TestDatabase;
@@ -28,7 +29,7 @@ class CorpusIT {
     @Test
     void aRealAlertLogGoesThroughWithoutFailure() throws Exception {
         Path corpus = Fixtures.sharedData("wazuh/corpus/hidc2025-alerts.json");
-        Vertx vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
+        Vertx vertx = BlockedEventLoops.vertx();
         try {
             Correlator correlator = new Correlator(DefaultRules::get,
                     FeedSource.load(Path.of("config/demo-feed"), new MispSettings(null, null, true, Duration.ofSeconds(1), true, true)),

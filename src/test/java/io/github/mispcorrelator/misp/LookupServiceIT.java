@@ -8,9 +8,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,22 +24,25 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The lookup layer against a fake MISP that counts requests: ask less, ask politely, fail fast, recover. */
+/**
+ * The lookup layer against a fake MISP that counts requests: ask less, ask politely, fail fast, recover. Each test
+ * gets its own Vert.x from {@link VertxExtension} (with the test event-loop limit), closed after it.
+ */
+@ExtendWith(VertxExtension.class)
 class LookupServiceIT {
     FakeMisp misp;
     Vertx vertx;
     AtomicInteger recoveries = new AtomicInteger();
 
     @BeforeEach
-    void start() {
+    void start(Vertx testVertx) {
         misp = new FakeMisp();
-        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
+        vertx = testVertx;
     }
 
     @AfterEach
     void stop() {
         misp.close();
-        vertx.close();
     }
 
     LookupService service(Duration timeout, LookupSettings lookup, AttributeFilter filter) {

@@ -3,6 +3,7 @@ package io.github.mispcorrelator.misp;
 import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.FakeMisp;
 import io.github.mispcorrelator.support.StrictMisp;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -38,7 +39,7 @@ class StrictMispLookupIT {
     void start() {
         misp = new FakeMisp();
         data = new StrictMisp().serve(misp);
-        vertx = Vertx.vertx();
+        vertx = BlockedEventLoops.vertx();
         event = data.event("e0000001-0000-4000-8000-000000000000", "an event");
     }
 

@@ -6,6 +6,7 @@ import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.store.PostgresHitStore;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.Fixtures;
 import io.github.mispcorrelator.support.TestDatabase;
 import io.vertx.core.Future;
@@ -44,7 +45,7 @@ class RuleManagerIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
+        vertx = BlockedEventLoops.vertx();
         dir = Fixtures.workDir("drl");
         Files.writeString(dir.resolve("hashes.drl"), HASH_RULE.formatted("hashes v1"));
         rules = new RuleManager(dir, vertx);

@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.store;
 
 import io.github.mispcorrelator.alert.Alert;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.CorrelatorProcess;
 import io.github.mispcorrelator.support.Fixtures;
 import io.github.mispcorrelator.support.TestDatabase;
@@ -62,7 +63,7 @@ class ClusterIT {
         try (Connection c = ds.getConnection()) {
             enqueue(c, run, 1000, run, null, "NULL");
         }
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = BlockedEventLoops.vertx();
         try {
             WorkerExecutor jdbc = vertx.createSharedWorkerExecutor("rq-it", 4);
             RecheckQueue x = new RecheckQueue(ds, jdbc, 1_000_000, "x", Duration.ofMinutes(1));

@@ -7,6 +7,7 @@ import io.github.mispcorrelator.correlate.Origin;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.misp.MispAttribute;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.Fixtures;
 import io.github.mispcorrelator.support.TestDatabase;
 import io.vertx.core.Future;
@@ -36,7 +37,7 @@ class PostgresHitStoreIT {
 
     @BeforeAll
     static void start() {
-        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
+        vertx = BlockedEventLoops.vertx();
         jdbc = vertx.createSharedWorkerExecutor("jdbc-test", 4);
         store = new PostgresHitStore(TestDatabase.dataSource(), jdbc);
     }

@@ -41,7 +41,7 @@ public final class FakeMisp implements AutoCloseable {
     private final AtomicReference<Function<Request, Answer>> script = new AtomicReference<>();
 
     public FakeMisp() {
-        this.vertx = Vertx.vertx();
+        this.vertx = BlockedEventLoops.vertx();
         try {
             this.server = vertx.createHttpServer()
                     .requestHandler(req -> req.body().onSuccess(body -> {

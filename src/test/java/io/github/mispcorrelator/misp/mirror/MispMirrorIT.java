@@ -8,6 +8,7 @@ import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.store.MirrorStore;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.FakeMisp;
 import io.github.mispcorrelator.support.PagedMisp;
 import io.github.mispcorrelator.support.TestDatabase;
@@ -52,7 +53,7 @@ class MispMirrorIT {
     void start() {
         misp = new FakeMisp();
         data = new PagedMisp().serve(misp);
-        vertx = io.github.mispcorrelator.support.BlockedEventLoops.vertx();
+        vertx = BlockedEventLoops.vertx();
         jdbc = vertx.createSharedWorkerExecutor("test-jdbc", 2);
         store = new MirrorStore(TestDatabase.dataSource(), jdbc);
         try {

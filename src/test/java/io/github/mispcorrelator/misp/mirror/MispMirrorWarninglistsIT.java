@@ -6,6 +6,7 @@ import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.store.MirrorStore;
+import io.github.mispcorrelator.support.BlockedEventLoops;
 import io.github.mispcorrelator.support.FakeMisp;
 import io.github.mispcorrelator.support.StrictMisp;
 import io.github.mispcorrelator.support.TestDatabase;
@@ -42,7 +43,7 @@ class MispMirrorWarninglistsIT {
         data = new StrictMisp();
         misp = new FakeMisp();
         data.serve(misp);
-        vertx = Vertx.vertx();
+        vertx = BlockedEventLoops.vertx();
         jdbc = vertx.createSharedWorkerExecutor("test-jdbc", 2);
         store = new MirrorStore(TestDatabase.dataSource(), jdbc);
         store.clear(misp.url()).await(30, TimeUnit.SECONDS);
