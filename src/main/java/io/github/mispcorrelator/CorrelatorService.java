@@ -9,11 +9,17 @@ import io.github.mispcorrelator.config.Version;
 
 import io.github.mispcorrelator.audit.Audit;
 import io.github.mispcorrelator.config.CorrelatorConfig;
+import io.github.mispcorrelator.coverage.RecentAlerts;
 import io.github.mispcorrelator.http.AccessControl;
 import io.github.mispcorrelator.http.Admission;
 import io.github.mispcorrelator.http.HttpApi;
 import io.github.mispcorrelator.http.HttpLimits;
 import io.github.mispcorrelator.http.Warnings;
+import io.github.mispcorrelator.ingest.KafkaIngest;
+import io.github.mispcorrelator.lookback.LookBackService;
+import io.github.mispcorrelator.misp.Warninglists;
+import io.github.mispcorrelator.store.Cluster;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispClient;
@@ -34,12 +40,17 @@ import io.github.mispcorrelator.misp.LookupSettings;
 import io.github.mispcorrelator.misp.MultiMispSource;
 import io.github.mispcorrelator.misp.SightingReporter;
 import io.github.mispcorrelator.store.RecheckQueue;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import io.github.mispcorrelator.store.TailOffsets;
 import io.github.mispcorrelator.wazuh.AnalysisdSocket;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.net.PemKeyCertOptions;
 import org.slf4j.Logger;
@@ -51,6 +62,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Wires the service from its configuration: database, rules, MISP source, HTTP API. Start-up work that blocks
@@ -71,12 +83,12 @@ public final class CorrelatorService implements AutoCloseable {
     private SightingReporter sightings;
     private AnalysisdSocket analysisd;
     private Audit audit;
-    private io.github.mispcorrelator.store.Cluster cluster;
-    private io.github.mispcorrelator.ingest.KafkaIngest kafka;
-    private io.github.mispcorrelator.lookback.LookBackService lookBack;
+    private Cluster cluster;
+    private KafkaIngest kafka;
+    private LookBackService lookBack;
     private List<HttpApi> apis = List.of();
     private HttpLimits limits;
-    private java.time.Duration shutdownTimeout = java.time.Duration.ofSeconds(20);
+    private Duration shutdownTimeout = Duration.ofSeconds(20);
 
     private CorrelatorService(Vertx vertx, Database database, WorkerExecutor jdbc, MispSource misp,
                               RuleManager rules, HttpApi api) {
@@ -94,11 +106,11 @@ public final class CorrelatorService implements AutoCloseable {
      * @throws IllegalArgumentException                               when the MISP feed cannot be read
      */
     public static CorrelatorService start(CorrelatorConfig config) {
-        return start(config, new io.vertx.core.VertxOptions());
+        return start(config, new VertxOptions());
     }
 
     /** @param vertxOptions e.g. a short {@code maxEventLoopExecuteTime} in tests, so a blocked event loop shows */
-    public static CorrelatorService start(CorrelatorConfig config, io.vertx.core.VertxOptions vertxOptions) {
+    public static CorrelatorService start(CorrelatorConfig config, VertxOptions vertxOptions) {
         LOG.info("Starting misp-correlator {} with {}", Version.CORRELATOR, config.describe());
         Vertx vertx = Vertx.vertx(vertxOptions);
         RuleManager rules;
@@ -123,7 +135,7 @@ public final class CorrelatorService implements AutoCloseable {
                 }
             });
             // several instances on one database (README, Wazuh cluster): heartbeat, singletons, claimed re-checks
-            io.github.mispcorrelator.store.Cluster cluster = new io.github.mispcorrelator.store.Cluster(vertx,
+            Cluster cluster = new Cluster(vertx,
                     database.dataSource(), jdbc, config.instanceId(), config.get(CorrelatorConfig.CLUSTER_HEARTBEAT),
                     config.get(CorrelatorConfig.CLUSTER_LEASE_TTL));
             // the mirror's follow mode: the holder of mirror:<MISP> pulls it into the shared tables, every instance
@@ -143,8 +155,8 @@ public final class CorrelatorService implements AutoCloseable {
                     cluster.instance(), config.get(CorrelatorConfig.CLUSTER_LEASE_TTL).multipliedBy(4));
             Correlator correlator = new Correlator(rules, misp, store, recheckQueue)
                     .matchParentDomains(config.get(CorrelatorConfig.MISP_MATCH_PARENT_DOMAINS));
-            io.github.mispcorrelator.coverage.RecentAlerts recentAlerts =
-                    new io.github.mispcorrelator.coverage.RecentAlerts(config.get(CorrelatorConfig.COVERAGE_RECENT_ALERTS));
+            RecentAlerts recentAlerts =
+                    new RecentAlerts(config.get(CorrelatorConfig.COVERAGE_RECENT_ALERTS));
             correlator.keepRecent(recentAlerts::add);
             SightingReporter sightings = sightings(vertx, config, metrics);
             if (sightings != null) {
@@ -152,7 +164,7 @@ public final class CorrelatorService implements AutoCloseable {
                         hits.stream().map(Hit::attribute).toList()));
             }
             // the observation index and the look-back: see README, Look-back
-            var lookBack = io.github.mispcorrelator.lookback.LookBackService.create(vertx, config, database.dataSource(),
+            var lookBack = LookBackService.create(vertx, config, database.dataSource(),
                     jdbc, rules, store, misp, MispInstances.from(config), mirrors, metrics.registry());
             if (lookBack != null) {
                 correlator.observing(lookBack.index());
@@ -166,7 +178,7 @@ public final class CorrelatorService implements AutoCloseable {
                 LOG.warn("First cluster heartbeat failed; singletons wait for the next: {}", e.getMessage());
             }
             PemKeyCertOptions tls = tls(config);
-            Warnings warnings = new Warnings(metrics.registry(), java.time.Duration.ofMinutes(1));
+            Warnings warnings = new Warnings(metrics.registry(), Duration.ofMinutes(1));
             AccessControl access = accessControl(config).withWarnings(warnings);
             HttpLimits limits = new HttpLimits(config.get(CorrelatorConfig.HTTP_IDLE_TIMEOUT),
                     config.get(CorrelatorConfig.HTTP_HEADER_TIMEOUT), config.get(CorrelatorConfig.HTTP_BODY_TIMEOUT),
@@ -174,7 +186,7 @@ public final class CorrelatorService implements AutoCloseable {
                     new Admission(config.get(CorrelatorConfig.HTTP_MAX_IN_FLIGHT), config.get(CorrelatorConfig.HTTP_MAX_BATCHES))
                             .register(metrics.registry()), warnings);
             // one verticle per event loop: a request's whole path (parse, rules, events) runs on its event loop
-            java.util.function.Supplier<HttpApi> newApi = () -> new HttpApi(config.get(CorrelatorConfig.HTTP_HOST),
+            Supplier<HttpApi> newApi = () -> new HttpApi(config.get(CorrelatorConfig.HTTP_HOST),
                     config.get(CorrelatorConfig.HTTP_PORT),
                     config.get(CorrelatorConfig.HTTP_BODY_LIMIT), config.get(CorrelatorConfig.HTTP_BATCH_BODY_LIMIT),
                     correlator, rules, store)
@@ -188,7 +200,7 @@ public final class CorrelatorService implements AutoCloseable {
                     .withCoverage(recentAlerts);
             HttpApi api = newApi.get();
             int instances = httpInstances(config);
-            List<HttpApi> apis = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(api));
+            List<HttpApi> apis = new CopyOnWriteArrayList<>(List.of(api));
             try {
                 vertx.deployVerticle(api).await(60, TimeUnit.SECONDS);
                 if (instances > 1) {
@@ -196,7 +208,7 @@ public final class CorrelatorService implements AutoCloseable {
                         HttpApi more = newApi.get();
                         apis.add(more);
                         return more;
-                    }, new io.vertx.core.DeploymentOptions().setInstances(instances - 1))
+                    }, new DeploymentOptions().setInstances(instances - 1))
                             .await(60, TimeUnit.SECONDS);
                 }
             } catch (Exception e) {
@@ -268,8 +280,8 @@ public final class CorrelatorService implements AutoCloseable {
         List<MispSettings> instances = MispInstances.from(config);
         if (instances.isEmpty()) {
             return FeedSource.load(config.get(CorrelatorConfig.FEED_DIR), MispSettings.from(config),
-                    config.find(CorrelatorConfig.FEED_WARNINGLISTS).map(io.github.mispcorrelator.misp.Warninglists::load)
-                            .orElse(io.github.mispcorrelator.misp.Warninglists.NONE));
+                    config.find(CorrelatorConfig.FEED_WARNINGLISTS).map(Warninglists::load)
+                            .orElse(Warninglists.NONE));
         }
         LookupSettings lookup = LookupSettings.from(config);
         List<MispSource> sources = new ArrayList<>();
@@ -307,7 +319,7 @@ public final class CorrelatorService implements AutoCloseable {
         if (!config.get(CorrelatorConfig.MISP_SIGHTINGS) || configured.isEmpty()) {
             return null;
         }
-        java.util.Map<String, MispSettings> instances = new java.util.HashMap<>();
+        Map<String, MispSettings> instances = new HashMap<>();
         // MispClient names its instance by URL: the attribute's instance finds its MISP again
         configured.forEach(m -> instances.put(m.name(), m));
         return new SightingReporter(vertx, instances, config.get(CorrelatorConfig.MISP_SIGHTINGS_SOURCE),
@@ -338,23 +350,23 @@ public final class CorrelatorService implements AutoCloseable {
         if (config.get(CorrelatorConfig.KAFKA_BOOTSTRAP) == null) {
             return;
         }
-        kafka = new io.github.mispcorrelator.ingest.KafkaIngest(vertx, correlator,
-                io.github.mispcorrelator.ingest.KafkaIngest.Settings.from(config)).start();
+        kafka = new KafkaIngest(vertx, correlator,
+                KafkaIngest.Settings.from(config)).start();
         cluster.reportHolding("kafka_partitions", kafka::partitions);
     }
 
     /** Kafka ingest, when it runs. */
-    public java.util.Optional<io.github.mispcorrelator.ingest.KafkaIngest> kafka() {
-        return java.util.Optional.ofNullable(kafka);
+    public Optional<KafkaIngest> kafka() {
+        return Optional.ofNullable(kafka);
     }
 
-    public io.github.mispcorrelator.store.Cluster cluster() {
+    public Cluster cluster() {
         return cluster;
     }
 
     /** The tailer, when one runs. */
-    public java.util.Optional<AlertsTail> tail() {
-        return java.util.Optional.ofNullable(tail);
+    public Optional<AlertsTail> tail() {
+        return Optional.ofNullable(tail);
     }
 
     public int httpPort() {
@@ -378,8 +390,8 @@ public final class CorrelatorService implements AutoCloseable {
     }
 
     /** The look-back, unless {@code LOOKBACK_ENABLED} is off. */
-    public java.util.Optional<io.github.mispcorrelator.lookback.LookBackService> lookBack() {
-        return java.util.Optional.ofNullable(lookBack);
+    public Optional<LookBackService> lookBack() {
+        return Optional.ofNullable(lookBack);
     }
 
     /**

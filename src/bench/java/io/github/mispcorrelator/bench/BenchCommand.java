@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -293,15 +294,15 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** A measured stretch of load. */
-    private record Step(String name, java.util.concurrent.Callable<LoadRunner.PhaseRun> load) {
+    private record Step(String name, Callable<LoadRunner.PhaseRun> load) {
     }
 
     /** Runs one step and takes what the service, the fake MISP and this process spent on it; JFR around it if asked. */
     private static PhaseResult measure(Step step, ServiceProcess service, FakeMispServer misp, boolean jfr, Path outDir)
             throws Exception {
         Path recording = outDir.resolve("profile-" + step.name() + ".jfr").toAbsolutePath();
-        java.time.LocalDateTime begin = java.time.LocalDateTime.now();
-        java.time.Instant from = java.time.Instant.now();
+        LocalDateTime begin = LocalDateTime.now();
+        Instant from = Instant.now();
         ServiceProcess.Mark mark = service.mark();
         misp.resetMaxima();
         FakeMispServer.Counters before = misp.counters();
@@ -315,8 +316,8 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Double> profile = Map.of();
         if (jfr) {
             // the phase's stretch of the recording that runs since the service started
-            java.time.Instant to = java.time.Instant.now();
-            service.jcmd("JFR.dump", "name=bench", "begin=" + begin, "end=" + java.time.LocalDateTime.now(),
+            Instant to = Instant.now();
+            service.jcmd("JFR.dump", "name=bench", "begin=" + begin, "end=" + LocalDateTime.now(),
                     "filename=" + recording);
             Files.writeString(outDir.resolve("profile-" + step.name() + ".md"),
                     JfrSummary.summarise(recording, step.name(), from, to));

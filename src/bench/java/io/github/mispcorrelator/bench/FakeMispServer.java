@@ -18,9 +18,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -69,7 +71,7 @@ final class FakeMispServer implements AutoCloseable {
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong abandoned = new AtomicLong();
     /** The first values asked a second time, to show which ones a cache or single-flight let through. */
-    private final java.util.Queue<String> repeatedSample = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Queue<String> repeatedSample = new ConcurrentLinkedQueue<>();
 
     FakeMispServer(long latencyMs, List<Workload.Pool> pools) {
         this.latencyMs = latencyMs;

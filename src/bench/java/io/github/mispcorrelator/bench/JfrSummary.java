@@ -8,6 +8,7 @@ import jdk.jfr.consumer.RecordingFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -26,12 +27,12 @@ final class JfrSummary {
     }
 
     /** Whether an event falls in the phase (a dump holds whole chunks, so it may hold more). */
-    private static boolean within(RecordedEvent e, java.time.Instant from, java.time.Instant to) {
-        java.time.Instant t = e.getStartTime();
+    private static boolean within(RecordedEvent e, Instant from, Instant to) {
+        Instant t = e.getStartTime();
         return !t.isBefore(from) && !t.isAfter(to);
     }
 
-    static String summarise(Path recording, String phase, java.time.Instant from, java.time.Instant to)
+    static String summarise(Path recording, String phase, Instant from, Instant to)
             throws IOException {
         int samples = 0;
         Map<String, Integer> threads = new HashMap<>();
@@ -207,7 +208,7 @@ final class JfrSummary {
     }
 
     /** The top steps by share of CPU samples, for the results file. */
-    static Map<String, Double> topComponents(Path recording, int limit, java.time.Instant from, java.time.Instant to)
+    static Map<String, Double> topComponents(Path recording, int limit, Instant from, Instant to)
             throws IOException {
         int samples = 0;
         Map<String, Integer> components = new HashMap<>();

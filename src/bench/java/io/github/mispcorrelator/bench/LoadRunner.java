@@ -2,7 +2,9 @@ package io.github.mispcorrelator.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -12,16 +14,26 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * Sends alerts to the service over HTTP and checks every answer: NDJSON batches ({@code POST /v1/alerts/batch}),
@@ -56,11 +68,11 @@ final class LoadRunner implements AutoCloseable {
 
     private final Vertx vertx;
     private final int port;
-    private final java.nio.file.Path outDir;
+    private final Path outDir;
     private final AtomicLong sequence = new AtomicLong();
 
     /** @param outDir where alerts that got no answer are written ({@code lost-<phase>.ndjson}), to replay them */
-    LoadRunner(int port, java.nio.file.Path outDir) {
+    LoadRunner(int port, Path outDir) {
         this.port = port;
         this.outDir = outDir;
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(2));
@@ -72,7 +84,7 @@ final class LoadRunner implements AutoCloseable {
     }
 
     /** Alerts made by a producer thread ahead of the senders (the cold pass), at most {@code total}. */
-    static Source produced(java.util.function.Supplier<BenchAlert> make, long total, int buffer) {
+    static Source produced(Supplier<BenchAlert> make, long total, int buffer) {
         BlockingQueue<BenchAlert> queue = new ArrayBlockingQueue<>(Math.max(1, buffer));
         AtomicLong made = new AtomicLong();
         Thread producer = new Thread(() -> {
@@ -139,7 +151,7 @@ final class LoadRunner implements AutoCloseable {
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < concurrency; t++) {
             // each sender's requests go out from one event loop: a foreign thread would get a new context each time
-            io.vertx.core.Context context = vertx.getOrCreateContext();
+            Context context = vertx.getOrCreateContext();
             Thread thread = new Thread(() -> {
                 while (System.nanoTime() < deadline) {
                     long n = issued.getAndAdd(batchSize);
@@ -165,7 +177,7 @@ final class LoadRunner implements AutoCloseable {
                     }
                     long t0 = System.nanoTime();
                     try {
-                        io.vertx.core.Promise<Answer> sent = io.vertx.core.Promise.promise();
+                        Promise<Answer> sent = Promise.promise();
                         context.runOnContext(v -> post(client, "/v1/alerts/batch", "application/x-ndjson", body,
                                 300_000).onComplete(sent));
                         Answer answer = sent.future().await(DRAIN.toSeconds() + duration.toSeconds(), TimeUnit.SECONDS);
@@ -225,7 +237,7 @@ final class LoadRunner implements AutoCloseable {
         AtomicLong lastDone = new AtomicLong();
         AtomicInteger active = new AtomicInteger(connections);
         CountDownLatch done = new CountDownLatch(1);
-        java.util.Map<Long, BenchAlert> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Long, BenchAlert> inFlight = new ConcurrentHashMap<>();
         long start = System.nanoTime();
         long deadline = start + duration.toNanos();
         Runnable[] loop = new Runnable[1];
@@ -256,7 +268,7 @@ final class LoadRunner implements AutoCloseable {
                         loop[0].run();
                     });
         };
-        io.vertx.core.Context[] contexts = {vertx.getOrCreateContext(), vertx.getOrCreateContext()};
+        Context[] contexts = {vertx.getOrCreateContext(), vertx.getOrCreateContext()};
         for (int i = 0; i < connections; i++) {
             contexts[i & 1].runOnContext(v -> loop[0].run());
         }
@@ -282,14 +294,14 @@ final class LoadRunner implements AutoCloseable {
         Latencies latencies = new Latencies((int) Math.min(Integer.MAX_VALUE - 8, planned + 1));
         Latencies withHits = new Latencies((int) Math.min(Integer.MAX_VALUE - 8, planned + 1));
         // when the slow answers were due, by second of the phase: a burst points at a stall, a spread at load
-        java.util.concurrent.atomic.AtomicIntegerArray slowBySecond =
-                new java.util.concurrent.atomic.AtomicIntegerArray((int) duration.toSeconds() + 2);
-        java.util.Map<Long, BenchAlert> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicIntegerArray slowBySecond =
+                new AtomicIntegerArray((int) duration.toSeconds() + 2);
+        Map<Long, BenchAlert> inFlight = new ConcurrentHashMap<>();
         AtomicLong completed = new AtomicLong();
         AtomicLong lastDone = new AtomicLong();
         long period = (long) (1e9 / rate);
         // requests go out from event loops, never from this pacing thread (a foreign thread gets a new context each time)
-        io.vertx.core.Context[] contexts = {vertx.getOrCreateContext(), vertx.getOrCreateContext()};
+        Context[] contexts = {vertx.getOrCreateContext(), vertx.getOrCreateContext()};
         long start = System.nanoTime();
         for (long i = 0; i < planned; i++) {
             long due = start + i * period;
@@ -331,7 +343,7 @@ final class LoadRunner implements AutoCloseable {
         client.close();
         double seconds = (Math.max(lastDone.get(), start + 1) - start) / 1e9;
         return new PhaseRun(name, "paced", completed.get(), seconds, latencies.summary(), outcome,
-                String.format(java.util.Locale.ROOT, "%.0f alerts/s offered after a %d s pause and 1 s untimed, latency "
+                String.format(Locale.ROOT, "%.0f alerts/s offered after a %d s pause and 1 s untimed, latency "
                         + "from when each alert was due; answers over %d ms by second of the phase: %s", rate,
                         SETTLE.toSeconds(), SLOW_NANOS / 1_000_000,
                         slowBySecond.toString()), withHits.summary());
@@ -340,7 +352,7 @@ final class LoadRunner implements AutoCloseable {
     /** A second of paced traffic whose answers are not kept: the connections and the service settle. */
     private void warmConnections(HttpClientAgent client, Source source, int connections, double rate)
             throws InterruptedException {
-        io.vertx.core.Context context = vertx.getOrCreateContext();
+        Context context = vertx.getOrCreateContext();
         int n = (int) Math.min(rate, 10_000);
         CountDownLatch done = new CountDownLatch(n);
         long period = (long) (1e9 / Math.max(1, rate));
@@ -360,23 +372,23 @@ final class LoadRunner implements AutoCloseable {
     }
 
     /** Requests with no answer by the end of the drain: their alerts failed. */
-    private void lostInFlight(String phase, java.util.Map<Long, BenchAlert> inFlight, Outcome outcome) {
+    private void lostInFlight(String phase, Map<Long, BenchAlert> inFlight, Outcome outcome) {
         List<Long> left = new ArrayList<>(inFlight.keySet());
-        java.util.Collections.sort(left);
+        Collections.sort(left);
         List<BenchAlert> lost = new ArrayList<>();
         StringBuilder ndjson = new StringBuilder();
         for (Long seq : left) {
             BenchAlert a = inFlight.remove(seq);
             if (a != null) {
                 lost.add(a);
-                ndjson.append(new String(a.withId(seq), java.nio.charset.StandardCharsets.UTF_8)).append('\n');
+                ndjson.append(new String(a.withId(seq), StandardCharsets.UTF_8)).append('\n');
             }
         }
         if (!lost.isEmpty()) {
-            java.nio.file.Path file = outDir.resolve("lost-" + phase + ".ndjson");
+            Path file = outDir.resolve("lost-" + phase + ".ndjson");
             try {
-                java.nio.file.Files.writeString(file, ndjson);
-            } catch (java.io.IOException e) {
+                Files.writeString(file, ndjson);
+            } catch (IOException e) {
                 // the count is what matters
             }
             outcome.lost(lost, "no answer within " + DRAIN.toSeconds() + " s after the phase ended (first alert id "

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 
@@ -41,8 +43,8 @@ final class ProcStats {
     }
 
     /** CPU seconds of each thread of a process, by thread id, with the thread's (15-character) name. */
-    static java.util.Map<Long, java.util.Map.Entry<String, Double>> threadCpuSeconds(long pid) {
-        java.util.Map<Long, java.util.Map.Entry<String, Double>> out = new java.util.HashMap<>();
+    static Map<Long, Map.Entry<String, Double>> threadCpuSeconds(long pid) {
+        Map<Long, Map.Entry<String, Double>> out = new HashMap<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             tasks.forEach(t -> {
                 try {
@@ -50,7 +52,7 @@ final class ProcStats {
                     String name = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
                     String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
                     double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
-                    out.put(Long.parseLong(t.getFileName().toString()), java.util.Map.entry(name, cpu));
+                    out.put(Long.parseLong(t.getFileName().toString()), Map.entry(name, cpu));
                 } catch (IOException | RuntimeException ignored) {
                     // the thread ended
                 }
@@ -65,8 +67,8 @@ final class ProcStats {
     record ProcCpu(String name, long parent, double cpu) {
     }
 
-    static java.util.Map<Long, ProcCpu> allProcesses() {
-        java.util.Map<Long, ProcCpu> out = new java.util.HashMap<>();
+    static Map<Long, ProcCpu> allProcesses() {
+        Map<Long, ProcCpu> out = new HashMap<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).forEach(p -> {
                 try {

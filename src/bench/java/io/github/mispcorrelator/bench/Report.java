@@ -10,7 +10,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** The results of a run: ratios to the baselines, the targets, and the verdict; as JSON and Markdown. */
 final class Report {
@@ -282,8 +284,8 @@ final class Report {
         ObjectNode w = root.putObject("workload");
         w.put("corpus", corpus);
         w.put("distinct_values", pool.total());
-        w.putPOJO("pool_sizes", pool.sizes.entrySet().stream().collect(java.util.stream.Collectors.toMap(
-                e -> e.getKey().id(), java.util.Map.Entry::getValue)));
+        w.putPOJO("pool_sizes", pool.sizes.entrySet().stream().collect(Collectors.toMap(
+                e -> e.getKey().id(), Map.Entry::getValue)));
         w.put("bad_share", o.badShare);
         w.put("values_per_alert", valuesPerAlert);
         w.put("misp_latency_ms", o.mispLatencyMs);

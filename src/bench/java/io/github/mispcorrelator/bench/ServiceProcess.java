@@ -2,6 +2,7 @@ package io.github.mispcorrelator.bench;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +33,8 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Resource use between two marks. */
     record Usage(double seconds, double jvmCpuSeconds, double postgresCpuSeconds, double machineBusyShare,
-                 long rssPeakMib, Heap heap, List<ThreadCpu> busiestThreads, java.time.Instant from,
-                 java.time.Instant to) {
+                 long rssPeakMib, Heap heap, List<ThreadCpu> busiestThreads, Instant from,
+                 Instant to) {
         /** The GC log is complete only once the service has stopped: the heap figures are filled in then. */
         Usage withHeap(Heap h) {
             return new Usage(seconds, jvmCpuSeconds, postgresCpuSeconds, machineBusyShare, rssPeakMib, h,
@@ -58,7 +60,7 @@ final class ServiceProcess implements AutoCloseable {
 
     /** A point to measure from. */
     record Mark(long nanos, double jvmCpu, double pgCpu, long[] machine, long gcLogOffset,
-                Map<Long, Map.Entry<String, Double>> threads, java.time.Instant at) {
+                Map<Long, Map.Entry<String, Double>> threads, Instant at) {
     }
 
     private final Process process;
@@ -68,7 +70,7 @@ final class ServiceProcess implements AutoCloseable {
     private final String dataDir;
     private final String heap;
     /** When the JVM started: the GC log's uptime stamps count from here (a dead process no longer says). */
-    private final java.time.Instant started;
+    private final Instant started;
     private long postmaster = -1;
     private volatile long rssPeakKib;
     private final Thread sampler;
@@ -81,7 +83,7 @@ final class ServiceProcess implements AutoCloseable {
         this.port = port;
         this.dataDir = dataDir;
         this.heap = heap;
-        this.started = process.info().startInstant().orElse(java.time.Instant.now());
+        this.started = process.info().startInstant().orElse(Instant.now());
         this.sampler = new Thread(this::sample, "bench-rss-sampler");
         this.sampler.setDaemon(true);
         this.sampler.start();
@@ -149,7 +151,7 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
@@ -221,7 +223,7 @@ final class ServiceProcess implements AutoCloseable {
             offset = 0;
         }
         return new Mark(System.nanoTime(), ProcStats.cpuSeconds(process.pid()), ProcStats.postgresCpuSeconds(postmaster),
-                ProcStats.machineTicks(), offset, ProcStats.threadCpuSeconds(process.pid()), java.time.Instant.now());
+                ProcStats.machineTicks(), offset, ProcStats.threadCpuSeconds(process.pid()), Instant.now());
     }
 
     Usage since(Mark from) {
@@ -249,7 +251,7 @@ final class ServiceProcess implements AutoCloseable {
      * Heap figures of the GC log lines (uptime-stamped) that fall between two instants. Read after the service
      * stopped: the JVM writes its log buffered.
      */
-    Heap heapBetween(java.time.Instant from, java.time.Instant to) {
+    Heap heapBetween(Instant from, Instant to) {
         if (started == null || !Files.exists(gcLog)) {
             return new Heap(0, 0, 0, 0, 0, 0);
         }
@@ -258,7 +260,7 @@ final class ServiceProcess implements AutoCloseable {
             for (String line : Files.readAllLines(gcLog, StandardCharsets.UTF_8)) {
                 Matcher m = GC_TIMED_LINE.matcher(line);
                 if (m.matches()) {
-                    java.time.Instant at = started.plusNanos((long) (Double.parseDouble(m.group(1)) * 1e9));
+                    Instant at = started.plusNanos((long) (Double.parseDouble(m.group(1)) * 1e9));
                     if (!at.isBefore(from) && !at.isAfter(to)) {
                         inWindow.append(line).append('\n');
                     }

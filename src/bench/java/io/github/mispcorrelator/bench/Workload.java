@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -270,7 +271,7 @@ final class Workload {
     }
 
     private static <K> String weighted(SplittableRandom random, Map<K, Double> weights,
-                                       java.util.function.Function<K, String> name) {
+                                       Function<K, String> name) {
         double total = weights.values().stream().mapToDouble(Double::doubleValue).sum();
         double r = random.nextDouble() * total;
         K last = null;

@@ -3,11 +3,19 @@ package io.github.mispcorrelator.alert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,12 +34,12 @@ public final class Alert {
      * Alert timestamps the service accepts: PostgreSQL's timestamptz and the rules' {@code ageDays} both break on
      * years like +294277 or -4714; a Wazuh alert is never before 1970 nor centuries ahead.
      */
-    public static final java.time.Instant EARLIEST = java.time.Instant.parse("1970-01-01T00:00:00Z");
-    public static final java.time.Instant LATEST = java.time.Instant.parse("2200-01-01T00:00:00Z");
+    public static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+    public static final Instant LATEST = Instant.parse("2200-01-01T00:00:00Z");
 
     /** Wazuh writes {@code 2025-08-13T08:45:06.785+0000}: no colon in the offset. */
-    public static final java.time.format.DateTimeFormatter WAZUH_TIME =
-            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS][.SS][.S]XX");
+    public static final DateTimeFormatter WAZUH_TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS][.SS][.S]XX");
 
 
     private final ObjectNode json;
@@ -131,32 +139,32 @@ public final class Alert {
     }
 
     /** The alert's timestamp in epoch seconds, when it has a readable one. */
-    public java.util.OptionalLong getEpochSecond() {
-        java.util.OptionalLong ms = getEpochMilli();
-        return ms.isPresent() ? java.util.OptionalLong.of(Math.floorDiv(ms.getAsLong(), 1000)) : ms;
+    public OptionalLong getEpochSecond() {
+        OptionalLong ms = getEpochMilli();
+        return ms.isPresent() ? OptionalLong.of(Math.floorDiv(ms.getAsLong(), 1000)) : ms;
     }
 
     /**
      * The alert's timestamp in epoch milliseconds ({@code 2025-08-13T08:45:06.785+0000}, or ISO-8601), when it has
      * a readable one between {@link #EARLIEST} and {@link #LATEST} ({@link AlertParser} refuses alerts outside).
      */
-    public java.util.OptionalLong getEpochMilli() {
+    public OptionalLong getEpochMilli() {
         return instant().filter(i -> !i.isBefore(EARLIEST) && i.isBefore(LATEST))
-                .map(i -> java.util.OptionalLong.of(i.toEpochMilli())).orElse(java.util.OptionalLong.empty());
+                .map(i -> OptionalLong.of(i.toEpochMilli())).orElse(OptionalLong.empty());
     }
 
     /** The timestamp as written, parsed, whatever its year; empty when absent or unreadable. */
-    Optional<java.time.Instant> instant() {
+    Optional<Instant> instant() {
         String t = getTimestamp().strip();
         if (t.isEmpty() || t.length() > 64) {
             return Optional.empty();
         }
         try {
-            return Optional.of(java.time.OffsetDateTime.parse(t, WAZUH_TIME).toInstant());
-        } catch (java.time.DateTimeException e) {
+            return Optional.of(OffsetDateTime.parse(t, WAZUH_TIME).toInstant());
+        } catch (DateTimeException e) {
             try {
-                return Optional.of(java.time.OffsetDateTime.parse(t).toInstant());
-            } catch (java.time.DateTimeException e2) {
+                return Optional.of(OffsetDateTime.parse(t).toInstant());
+            } catch (DateTimeException e2) {
                 return Optional.empty();
             }
         }
@@ -246,8 +254,8 @@ public final class Alert {
             if (!SIMPLE.matcher(regex).matches()) {
                 return new GroupTest(null, null, Pattern.compile(regex));
             }
-            java.util.List<String> literals = new java.util.ArrayList<>();
-            java.util.List<String> prefixes = new java.util.ArrayList<>();
+            List<String> literals = new ArrayList<>();
+            List<String> prefixes = new ArrayList<>();
             for (String alternative : regex.split("\\|")) {
                 if (alternative.endsWith(".*")) {
                     prefixes.add(alternative.substring(0, alternative.length() - 2));
@@ -259,7 +267,7 @@ public final class Alert {
         }
     }
 
-    private static final Map<String, GroupTest> GROUP_TESTS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, GroupTest> GROUP_TESTS = new ConcurrentHashMap<>();
 
     /** Whether the field exists and is not empty: a non-blank value, or an object or list with something in it. */
     public boolean has(String path) {
@@ -329,7 +337,7 @@ public final class Alert {
         return cached;
     }
 
-    private static final Map<String, String[]> SEGMENTS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, String[]> SEGMENTS = new ConcurrentHashMap<>();
 
     /** The text of a field, or {@code ""}: for rule conditions, which cannot use Optional. */
     public String field(String path) {

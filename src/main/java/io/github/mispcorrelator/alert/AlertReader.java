@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.alert;
 
 import java.io.BufferedReader;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -8,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -29,11 +31,11 @@ public final class AlertReader {
     }
 
     /** Counts bytes as they are read from the file, before decompression. */
-    private static final class CountingInputStream extends java.io.FilterInputStream {
-        private final java.util.function.LongConsumer listener;
+    private static final class CountingInputStream extends FilterInputStream {
+        private final LongConsumer listener;
         private long count;
 
-        CountingInputStream(InputStream in, java.util.function.LongConsumer listener) {
+        CountingInputStream(InputStream in, LongConsumer listener) {
             super(in);
             this.listener = listener;
         }
@@ -67,7 +69,7 @@ public final class AlertReader {
      *                      for progress against the file size
      */
     public static Summary read(Path file, Consumer<Alert> alerts, Consumer<BadLine> bad,
-                               java.util.function.LongConsumer fileBytesRead) throws IOException {
+                               LongConsumer fileBytesRead) throws IOException {
         try (InputStream raw = new CountingInputStream(Files.newInputStream(file), fileBytesRead);
              InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
              BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {

@@ -43,6 +43,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code misp-correlator check-config}: what start-up would check, and what it would meet, before the service is
@@ -373,7 +374,7 @@ public final class CheckConfigCommand implements Callable<Integer> {
         }
     }
 
-    private static HttpResponse<Buffer> get(WebClient client, MispSettings misp, String path) throws java.util.concurrent.TimeoutException {
+    private static HttpResponse<Buffer> get(WebClient client, MispSettings misp, String path) throws TimeoutException {
         long timeoutMs = Math.max(1, misp.timeout().toMillis());
         return client.getAbs(misp.url() + path)
                 .timeout(timeoutMs)

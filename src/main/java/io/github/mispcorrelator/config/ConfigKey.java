@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.config;
 
+import java.util.Locale;
 import java.util.function.Function;
 
 /**
@@ -13,7 +14,7 @@ import java.util.function.Function;
 public record ConfigKey<T>(String name, String defaultValue, Function<String, T> parser, String description) {
 
     public String yamlKey() {
-        return name.toLowerCase(java.util.Locale.ROOT);
+        return name.toLowerCase(Locale.ROOT);
     }
 
     public String envVar() {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,8 +17,10 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The service's configuration: every key declared once below with its default and validation. Values come from
@@ -69,9 +72,9 @@ public final class CorrelatorConfig {
             Parsers.BOOLEAN, "A domain indicator also matches its known-bad parent domains (labelled parent-domain, 3 levels lower).");
     public static final ConfigKey<Boolean> MISP_ENFORCE_WARNINGLIST = new ConfigKey<>("MISP_ENFORCE_WARNINGLIST", "true",
             Parsers.BOOLEAN, "Ask MISP to drop values on its warning lists (public resolvers, CDNs, top sites).");
-    public static final ConfigKey<java.util.List<String>> MISP_TAGS_INCLUDE = new ConfigKey<>("MISP_TAGS_INCLUDE", null,
+    public static final ConfigKey<List<String>> MISP_TAGS_INCLUDE = new ConfigKey<>("MISP_TAGS_INCLUDE", null,
             Parsers.LIST, "Comma-separated tags: match only attributes carrying one of them (e.g. tlp:clear,tlp:green).");
-    public static final ConfigKey<java.util.List<String>> MISP_TAGS_EXCLUDE = new ConfigKey<>("MISP_TAGS_EXCLUDE", null,
+    public static final ConfigKey<List<String>> MISP_TAGS_EXCLUDE = new ConfigKey<>("MISP_TAGS_EXCLUDE", null,
             Parsers.LIST, "Comma-separated tags: never match attributes carrying one of them (e.g. tlp:red).");
     public static final ConfigKey<Duration> MISP_MAX_AGE = new ConfigKey<>("MISP_MAX_AGE", null, Parsers.AGE,
             "Ignore attributes unchanged for longer than this (e.g. 365d). Unset: any age.");
@@ -340,7 +343,7 @@ public final class CorrelatorConfig {
         if (values.containsKey(HTTP_TLS_CERT_FILE) != values.containsKey(HTTP_TLS_KEY_FILE)) {
             problems.add(HTTP_TLS_CERT_FILE.envVar() + " and " + HTTP_TLS_KEY_FILE.envVar() + ": set both or neither");
         }
-        boolean tokens = java.util.stream.Stream.of(INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN)
+        boolean tokens = Stream.of(INGEST_TOKEN, READ_TOKEN, ADMIN_TOKEN)
                 .anyMatch(k -> values.get(k) instanceof List<?> l && !l.isEmpty());
         String host = (String) values.get(HTTP_HOST);
         if (!tokens && !ApiTokens.isLoopback(host)) {
@@ -368,8 +371,8 @@ public final class CorrelatorConfig {
         }
         String host;
         try {
-            host = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
             host = System.getenv().getOrDefault("HOSTNAME", "correlator");
         }
         String safe = host.replaceAll("[^A-Za-z0-9._:-]", "-");
@@ -391,7 +394,7 @@ public final class CorrelatorConfig {
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (!e.getValue().isNull()) {
-                    out.put(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue().asText());
+                    out.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue().asText());
                 }
             }
             return out;

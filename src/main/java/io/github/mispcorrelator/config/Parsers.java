@@ -1,9 +1,12 @@
 package io.github.mispcorrelator.config;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -45,7 +48,7 @@ final class Parsers {
     }
 
     /** A comma-separated list; blanks dropped. */
-    static final Function<String, java.util.List<String>> LIST = s -> java.util.Arrays.stream(s.split(","))
+    static final Function<String, List<String>> LIST = s -> Arrays.stream(s.split(","))
             .map(String::strip).filter(x -> !x.isEmpty()).toList();
 
     static Function<String, Long> longBetween(long min, long max) {
@@ -63,7 +66,7 @@ final class Parsers {
     }
 
     /** Like {@link #DURATION_PARSER}, with days ({@code 90d}) for attribute ages. */
-    static final Function<String, java.time.Duration> AGE = s -> {
+    static final Function<String, Duration> AGE = s -> {
         String v = s.strip().toLowerCase(Locale.ROOT);
         if (v.endsWith("d")) {
             try {
@@ -71,7 +74,7 @@ final class Parsers {
                 if (days <= 0) {
                     throw new IllegalArgumentException("expected an age above zero such as 90d");
                 }
-                return java.time.Duration.ofDays(days);
+                return Duration.ofDays(days);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("expected an age such as 90d, 12h or 30m");
             }
@@ -94,7 +97,7 @@ final class Parsers {
                     || uri.getHost() == null) {
                 throw new IllegalArgumentException("expected an http:// or https:// URL with a host");
             }
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalArgumentException("expected an http:// or https:// URL: " + e.getReason());
         }
         return v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
@@ -102,7 +105,7 @@ final class Parsers {
 
     /** One or more http(s) URLs, comma-separated (several MISP instances); normalised, comma-joined. */
     static final Function<String, String> HTTP_URLS = s -> String.join(",",
-            java.util.Arrays.stream(s.split(",")).map(String::strip).filter(x -> !x.isEmpty())
+            Arrays.stream(s.split(",")).map(String::strip).filter(x -> !x.isEmpty())
                     .map(u -> HTTP_URL.apply(u)).toList());
 
     static final Function<String, String> JDBC_URL = s -> {

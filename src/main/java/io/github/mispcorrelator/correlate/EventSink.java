@@ -3,7 +3,7 @@ package io.github.mispcorrelator.correlate;
 import io.vertx.core.Future;
 
 /**
- * Where the events of a correlation go to Wazuh: analysisd's socket ({@code wazuh.AnalysisdSink}), a Kafka topic
+ * Where the events of a correlation go to Wazuh: analysisd's socket ({@code wazuh.AnalysisdSocket}), a Kafka topic
  * ({@code ingest.KafkaIngest}), or nowhere ({@link #NONE}). One sink serves the tail, the re-check and the replay.
  */
 public interface EventSink {

@@ -12,6 +12,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -24,6 +25,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -43,6 +45,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -73,10 +76,10 @@ public final class KafkaIngest implements AutoCloseable {
         public static Settings from(CorrelatorConfig config) {
             Map<String, Object> client = new HashMap<>();
             client.put("bootstrap.servers", config.get(CorrelatorConfig.KAFKA_BOOTSTRAP));
-            client.put("security.protocol", config.get(CorrelatorConfig.KAFKA_SECURITY_PROTOCOL).toUpperCase(java.util.Locale.ROOT));
+            client.put("security.protocol", config.get(CorrelatorConfig.KAFKA_SECURITY_PROTOCOL).toUpperCase(Locale.ROOT));
             String user = config.get(CorrelatorConfig.KAFKA_SASL_USERNAME);
             if (user != null) {
-                String mechanism = config.get(CorrelatorConfig.KAFKA_SASL_MECHANISM).toUpperCase(java.util.Locale.ROOT);
+                String mechanism = config.get(CorrelatorConfig.KAFKA_SASL_MECHANISM).toUpperCase(Locale.ROOT);
                 client.put("sasl.mechanism", mechanism);
                 String module = mechanism.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
                         : "org.apache.kafka.common.security.scram.ScramLoginModule";
@@ -86,7 +89,7 @@ public final class KafkaIngest implements AutoCloseable {
             Path trust = config.get(CorrelatorConfig.KAFKA_SSL_TRUSTSTORE_FILE);
             if (trust != null) {
                 client.put("ssl.truststore.location", trust.toAbsolutePath().toString());
-                String name = trust.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+                String name = trust.getFileName().toString().toLowerCase(Locale.ROOT);
                 client.put("ssl.truststore.type", name.endsWith(".jks") ? "JKS"
                         : name.endsWith(".pem") || name.endsWith(".crt") ? "PEM" : "PKCS12");
                 config.find(CorrelatorConfig.KAFKA_SSL_TRUSTSTORE_PASSWORD).ifPresent(p -> client.put("ssl.truststore.password", p));
@@ -178,7 +181,7 @@ public final class KafkaIngest implements AutoCloseable {
         // the correlation of records spreads over the event loops, a partition always on the same one
         int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
         for (int i = 0; i < loops; i++) {
-            contexts.add(((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext());
+            contexts.add(((VertxInternal) vertx).createEventLoopContext());
         }
     }
 
@@ -227,7 +230,7 @@ public final class KafkaIngest implements AutoCloseable {
                     failures = 0;
                 } catch (WakeupException e) {
                     throw e;
-                } catch (org.apache.kafka.common.KafkaException e) {
+                } catch (KafkaException e) {
                     // brokers unreachable, a topic not (yet) readable, credentials refused: keep trying, say so
                     if (failures++ % 30 == 0) {
                         LOG.warn("Kafka ingest: {} (retrying every second)", rootMessage(e));

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.ingest;
 
+import io.github.mispcorrelator.audit.Retention;
 import io.github.mispcorrelator.correlate.Correlation;
 import io.github.mispcorrelator.correlate.Correlator;
 import io.github.mispcorrelator.cli.Cli;
@@ -125,7 +126,7 @@ public final class ReplayCommand implements Callable<Integer> {
             Summary s = replay(files, correlator, analysisd == null ? EventSink.NONE : analysisd, concurrency);
             try {
                 // archived alerts belong to old months: give their hits their monthly partitions now
-                new io.github.mispcorrelator.audit.Retention(db.dataSource(), config.get(CorrelatorConfig.RETENTION_DAYS)).runNow();
+                new Retention(db.dataSource(), config.get(CorrelatorConfig.RETENTION_DAYS)).runNow();
             } catch (RuntimeException e) { // the database failed (store.Jdbc translates it)
                 err.println("hits stored; placing them in their monthly partitions waits for the service: " + e.getMessage());
             }

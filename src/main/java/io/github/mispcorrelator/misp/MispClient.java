@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -15,7 +16,10 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -57,8 +61,8 @@ public final class MispClient implements MispSource {
         if (indicators.isEmpty()) {
             return Future.succeededFuture(LookupResult.empty());
         }
-        java.util.Map<Indicator, String> unchecked = new java.util.LinkedHashMap<>();
-        List<Indicator> asked = new java.util.ArrayList<>();
+        Map<Indicator, String> unchecked = new LinkedHashMap<>();
+        List<Indicator> asked = new ArrayList<>();
         for (Indicator i : indicators) {
             String why = RestSearchRequest.reinterpreted(i.value());
             if (why != null) {
@@ -68,14 +72,14 @@ public final class MispClient implements MispSource {
             }
         }
         if (asked.isEmpty()) {
-            return Future.succeededFuture(new LookupResult(java.util.Map.of(), unchecked));
+            return Future.succeededFuture(new LookupResult(Map.of(), unchecked));
         }
         return search(asked, settings.timeout())
                 .map(attributes -> new LookupResult(AttributeMatcher.match(asked, attributes), unchecked))
                 .otherwise(failure -> {
-                    java.util.Map<Indicator, String> errors = new java.util.LinkedHashMap<>(unchecked);
+                    Map<Indicator, String> errors = new LinkedHashMap<>(unchecked);
                     asked.forEach(i -> errors.put(i, failure.getMessage()));
-                    return new LookupResult(java.util.Map.of(), errors);
+                    return new LookupResult(Map.of(), errors);
                 });
     }
 
@@ -84,9 +88,9 @@ public final class MispClient implements MispSource {
      *
      * @param timeout the longest this request may take, connection included
      */
-    public Future<List<MispAttribute>> search(List<Indicator> indicators, java.time.Duration timeout) {
+    public Future<List<MispAttribute>> search(List<Indicator> indicators, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        return page(indicators, 1, new java.util.ArrayList<>(), deadline);
+        return page(indicators, 1, new ArrayList<>(), deadline);
     }
 
     /**
@@ -120,7 +124,7 @@ public final class MispClient implements MispSource {
     }
 
     /** Posts a restSearch body with the headers and the bounded wait every request gets. */
-    private Future<HttpResponse<Buffer>> restSearch(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
+    private Future<HttpResponse<Buffer>> restSearch(JsonObject body, Duration timeout) {
         long timeoutMs = Math.max(1, timeout.toMillis());
         var request = client.postAbs(searchUrl)
                 .timeout(timeoutMs)
@@ -144,7 +148,7 @@ public final class MispClient implements MispSource {
      * {@code value}, with {@code page} and {@code limit}). Answers MISP's raw 200 body, to be parsed off the event
      * loop, with its row count; fails with {@link MispException} as {@link #search} does.
      */
-    public Future<SearchPage> searchPage(io.vertx.core.json.JsonObject body, java.time.Duration timeout) {
+    public Future<SearchPage> searchPage(JsonObject body, Duration timeout) {
         return restSearch(body, timeout)
                 .compose(response -> response.statusCode() == 200
                         ? Future.succeededFuture(new SearchPage(response.body() == null ? Buffer.buffer() : response.body(),

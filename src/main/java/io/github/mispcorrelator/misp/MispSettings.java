@@ -1,8 +1,15 @@
 package io.github.mispcorrelator.misp;
 
 import io.github.mispcorrelator.config.CorrelatorConfig;
+import io.github.mispcorrelator.indicator.IndicatorType;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** What the MISP client needs from the configuration. */
 public record MispSettings(String url, String key, boolean verifyTls, Duration timeout, boolean toIds,
@@ -19,21 +26,21 @@ public record MispSettings(String url, String key, boolean verifyTls, Duration t
 
     /** The settings of one MISP instance (with several, each has its URL and key). */
     public static MispSettings from(CorrelatorConfig config, String url, String key) {
-        java.util.Map<io.github.mispcorrelator.indicator.IndicatorType, Duration> byType = new java.util.EnumMap<>(
-                io.github.mispcorrelator.indicator.IndicatorType.class);
-        config.find(CorrelatorConfig.MISP_MAX_AGE_IP).ifPresent(d -> byType.put(io.github.mispcorrelator.indicator.IndicatorType.IP, d));
-        config.find(CorrelatorConfig.MISP_MAX_AGE_DOMAIN).ifPresent(d -> byType.put(io.github.mispcorrelator.indicator.IndicatorType.DOMAIN, d));
-        config.find(CorrelatorConfig.MISP_MAX_AGE_URL).ifPresent(d -> byType.put(io.github.mispcorrelator.indicator.IndicatorType.URL, d));
+        Map<IndicatorType, Duration> byType = new EnumMap<>(
+                IndicatorType.class);
+        config.find(CorrelatorConfig.MISP_MAX_AGE_IP).ifPresent(d -> byType.put(IndicatorType.IP, d));
+        config.find(CorrelatorConfig.MISP_MAX_AGE_DOMAIN).ifPresent(d -> byType.put(IndicatorType.DOMAIN, d));
+        config.find(CorrelatorConfig.MISP_MAX_AGE_URL).ifPresent(d -> byType.put(IndicatorType.URL, d));
         config.find(CorrelatorConfig.MISP_MAX_AGE_HASH).ifPresent(d -> {
-            for (var t : java.util.List.of(io.github.mispcorrelator.indicator.IndicatorType.MD5,
-                    io.github.mispcorrelator.indicator.IndicatorType.SHA1, io.github.mispcorrelator.indicator.IndicatorType.SHA256,
-                    io.github.mispcorrelator.indicator.IndicatorType.IMPHASH)) {
+            for (var t : List.of(IndicatorType.MD5,
+                    IndicatorType.SHA1, IndicatorType.SHA256,
+                    IndicatorType.IMPHASH)) {
                 byType.put(t, d);
             }
         });
         AttributeFilter filter = new AttributeFilter(
-                java.util.Set.copyOf(config.find(CorrelatorConfig.MISP_TAGS_INCLUDE).orElse(java.util.List.of())),
-                java.util.Set.copyOf(config.find(CorrelatorConfig.MISP_TAGS_EXCLUDE).orElse(java.util.List.of())),
+                Set.copyOf(config.find(CorrelatorConfig.MISP_TAGS_INCLUDE).orElse(List.of())),
+                Set.copyOf(config.find(CorrelatorConfig.MISP_TAGS_EXCLUDE).orElse(List.of())),
                 config.get(CorrelatorConfig.MISP_MAX_AGE), byType);
         return new MispSettings(url, key, config.get(CorrelatorConfig.MISP_VERIFY_TLS),
                 config.get(CorrelatorConfig.MISP_TIMEOUT), config.get(CorrelatorConfig.MISP_TO_IDS),
@@ -54,12 +61,12 @@ public record MispSettings(String url, String key, boolean verifyTls, Duration t
             return null;
         }
         try {
-            java.net.URI u = new java.net.URI(url.strip());
+            URI u = new URI(url.strip());
             if (u.getScheme() != null && u.getHost() != null) {
-                return new java.net.URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getRawPath() == null
+                return new URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getRawPath() == null
                         || u.getRawPath().isEmpty() ? null : u.getPath(), null, null).toString();
             }
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             // below: cut by hand
         }
         String v = url.strip();

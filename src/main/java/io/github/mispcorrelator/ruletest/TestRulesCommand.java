@@ -20,9 +20,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -121,7 +123,7 @@ public final class TestRulesCommand implements Callable<Integer> {
             RuleTestCase c;
             try {
                 c = Files.isRegularFile(f) ? RuleTestCase.fromRequest(Files.readAllBytes(f)) : null;
-            } catch (InvalidAlertException | java.io.IOException e) {
+            } catch (InvalidAlertException | IOException e) {
                 err.println(f + ": " + e.getMessage());
                 status = 1;
                 continue;
@@ -132,7 +134,7 @@ public final class TestRulesCommand implements Callable<Integer> {
                 continue;
             }
             if (c.misp().isEmpty() && feed == null) {
-                feed = FeedSource.load(feedDir, new MispSettings(null, null, true, java.time.Duration.ofSeconds(1), true, true));
+                feed = FeedSource.load(feedDir, new MispSettings(null, null, true, Duration.ofSeconds(1), true, true));
             }
             RuleTestCase withSource = c.misp().isPresent() ? c : new RuleTestCase(c.name(), c.description(), c.alert(),
                     Optional.of(feed), c.expect());

@@ -26,6 +26,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Date;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded PostgreSQL used when no {@code DB_URL} is configured: zonky's binaries from Maven Central, data in a
@@ -121,12 +123,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         return postgres.getPort();
     }
 
-    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     /** At JVM exit: the owner (the service's drain) closes first; this only stops a server nobody closed. */
     private void closeAfterOwner() {
         try {
-            closed.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            closed.await(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

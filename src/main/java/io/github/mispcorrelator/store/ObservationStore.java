@@ -5,6 +5,8 @@ import io.vertx.core.WorkerExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.Array;
+import java.util.HashMap;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -244,8 +246,8 @@ public final class ObservationStore {
      */
     public static List<ValueHistory> historyNow(Connection c, String value, List<String> types, int agentLimit)
             throws SQLException {
-        Map<String, List<AgentHistory>> agents = new java.util.HashMap<>();
-        java.sql.Array typeArray = c.createArrayOf("text", types.toArray());
+        Map<String, List<AgentHistory>> agents = new HashMap<>();
+        Array typeArray = c.createArrayOf("text", types.toArray());
         try (PreparedStatement ps = c.prepareStatement(ObservationSql.AGENTS_OF_VALUE)) {
             ps.setString(1, clean(value));
             ps.setArray(2, typeArray);

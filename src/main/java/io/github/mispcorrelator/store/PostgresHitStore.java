@@ -2,6 +2,7 @@ package io.github.mispcorrelator.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.github.mispcorrelator.config.Version;
@@ -19,6 +20,11 @@ import io.vertx.core.WorkerExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -326,14 +332,14 @@ public final class PostgresHitStore implements HitStore {
         if (c.length() * 3 <= maxBytes) {
             return c;
         }
-        byte[] utf8 = c.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] utf8 = c.getBytes(StandardCharsets.UTF_8);
         if (utf8.length <= maxBytes) {
             return c;
         }
         String digest;
         try {
-            digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(utf8), 0, 16);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(utf8), 0, 16);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
         int keep = maxBytes - digest.length() - 1;
@@ -371,7 +377,7 @@ public final class PostgresHitStore implements HitStore {
 
     private static JsonNode withoutNul(JsonNode node) {
         if (node instanceof ObjectNode o) {
-            Map<String, JsonNode> replaced = new java.util.LinkedHashMap<>();
+            Map<String, JsonNode> replaced = new LinkedHashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 replaced.put(clean(e.getKey()), withoutNul(e.getValue()));
@@ -382,7 +388,7 @@ public final class PostgresHitStore implements HitStore {
         }
         if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                ((com.fasterxml.jackson.databind.node.ArrayNode) node).set(i, withoutNul(node.get(i)));
+                ((ArrayNode) node).set(i, withoutNul(node.get(i)));
             }
             return node;
         }

@@ -7,6 +7,7 @@ import io.github.mispcorrelator.json.Json;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 
+import java.time.Duration;
 import javax.sql.DataSource;
 import java.io.IOException;
 import java.sql.PreparedStatement;
@@ -54,14 +55,14 @@ public final class RecheckQueue implements UncheckedAlerts {
     private final double claimSeconds;
 
     public RecheckQueue(DataSource dataSource, WorkerExecutor jdbc, long max) {
-        this(dataSource, jdbc, max, "local", java.time.Duration.ofMinutes(5));
+        this(dataSource, jdbc, max, "local", Duration.ofMinutes(5));
     }
 
     /**
      * @param instance this correlator's CORRELATOR_INSTANCE_ID, written as the claimant
      * @param claim    how long a claimed alert stays with this instance; past it another may re-check it
      */
-    public RecheckQueue(DataSource dataSource, WorkerExecutor jdbc, long max, String instance, java.time.Duration claim) {
+    public RecheckQueue(DataSource dataSource, WorkerExecutor jdbc, long max, String instance, Duration claim) {
         this.jdbc = new Jdbc(dataSource, jdbc);
         this.max = max;
         this.instance = instance;
