@@ -17,12 +17,11 @@ import io.github.mispcorrelator.store.ObservationStore;
 import io.github.mispcorrelator.store.ObservationStore.Sighting;
 import io.github.mispcorrelator.store.ObservationStore.StoredHit;
 import io.github.mispcorrelator.correlate.Origin;
-import io.github.mispcorrelator.wazuh.AnalysisdSocket;
-import io.github.mispcorrelator.wazuh.WazuhEvents;
+import io.github.mispcorrelator.correlate.Correlation;
+import io.github.mispcorrelator.correlate.EventSink;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +44,7 @@ import java.util.function.Supplier;
  * agent that saw one of them within {@code LOOKBACK_DAYS} becomes a hit with origin {@code look-back}: scored by the
  * same DRL (the hit carries the age of the sighting, {@link Hit#getSightingAgeDays}), stored idempotently (the hits
  * unique key, and no hit where one is stored already for the same value, attribute and agent), and sent to Wazuh as a
- * retrospective event (Wazuh rule 100650) through analysisd's socket when one is configured.
+ * retrospective event (Wazuh rule 100650) through the event sink (analysisd's socket) when one is configured.
  * <p>
  * One hit per attribute and agent: its alert is a summary of that agent's sightings (the first alert id, the first
  * and last seen), kept as the hit's {@code alert} column. Runs are queued and run one at a time, on a worker of
@@ -72,17 +71,17 @@ public final class LookBack implements AutoCloseable {
     private final ObservationIndex index;
     private final Supplier<RuleSet> rules;
     private final HitStore hits;
-    private final AnalysisdSocket socket;
+    private final EventSink sink;
     private final WorkerExecutor worker;
     private Future<Result> last = Future.succeededFuture(Result.NOTHING);
     private long found;
 
-    /** @param socket where retrospective events go, or null to store the hits only */
-    public LookBack(Vertx vertx, ObservationIndex index, Supplier<RuleSet> rules, HitStore hits, AnalysisdSocket socket) {
+    /** @param sink where retrospective events go, or null to store the hits only */
+    public LookBack(Vertx vertx, ObservationIndex index, Supplier<RuleSet> rules, HitStore hits, EventSink sink) {
         this.index = index;
         this.rules = rules;
         this.hits = hits;
-        this.socket = socket;
+        this.sink = sink == null ? EventSink.NONE : sink;
         // joins and scoring of up to a whole MISP: long, CPU and I/O, one at a time
         this.worker = vertx.createSharedWorkerExecutor("look-back", 1, 30, TimeUnit.MINUTES);
     }
@@ -210,16 +209,17 @@ public final class LookBack implements AutoCloseable {
             chain = chain.compose(v -> hits.save(f.alert(), f.hits(), f.ruleset(), Origin.LOOK_BACK))
                     .compose(fresh -> {
                         counts[0] += fresh.size();
-                        List<Future<Void>> sent = new ArrayList<>();
-                        for (Hit h : fresh) {
-                            if (socket != null && !h.isSuppressed()) {
-                                JsonObject event = WazuhEvents.hit(f.alert(), h, f.ruleset());
-                                sent.add(socket.send(f.alert(), event).onSuccess(x -> counts[1]++)
-                                        .onFailure(e -> LOG.warn("Look-back event not delivered: {}", e.getMessage()))
-                                        .otherwiseEmpty());
-                            }
+                        // the same sink and event shape as live alerts: a correlation whose new hits are these
+                        // (WazuhEvents gives each its look-back fields from the hit's past sighting)
+                        Correlation c = new Correlation(f.alert(), List.of(), Set.of(), Set.of(), fresh, Map.of(),
+                                null, f.ruleset(), fresh, true);
+                        int events = c.reportedHits().size();
+                        if (events == 0) {
+                            return Future.<Void>succeededFuture();
                         }
-                        return Future.all(sent).mapEmpty();
+                        return sink.deliver(c).onSuccess(x -> counts[1] += events)
+                                .onFailure(e -> LOG.warn("Look-back event not delivered: {}", e.getMessage()))
+                                .otherwiseEmpty();
                     });
         }
         return chain.map(counts);
