@@ -36,7 +36,7 @@ public final class AlertParser {
         try {
             node = MAPPER.readTree(bytes, offset, length);
         } catch (JsonProcessingException e) {
-            throw new InvalidAlertException("malformed JSON: " + e.getOriginalMessage()
+            throw new InvalidAlertException("malformed JSON: " + Json.problem(e)
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr() : ""));
         } catch (IOException e) {

@@ -147,7 +147,7 @@ public final class BatchIngest {
         try {
             array = Json.MAPPER.readTree(bytes, from, bytes.length - from);
         } catch (JsonProcessingException e) {
-            throw new Refused(400, "malformed JSON array batch: " + e.getOriginalMessage()
+            throw new Refused(400, "malformed JSON array batch: " + Json.problem(e)
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() : ""));
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.json;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,6 +23,17 @@ public final class Json {
 
     static {
         MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build());
+    }
+
+    /**
+     * What was wrong, in the reader's words: Jackson's own message without the tail that names its configuration
+     * ("Duplicate field 'id' for `ObjectNode`: not allowed when `DeserializationFeature…` enabled" → "Duplicate
+     * field 'id'").
+     */
+    public static String problem(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        int tail = message.indexOf(" for `ObjectNode`: not allowed when");
+        return tail > 0 ? message.substring(0, tail) : message;
     }
 
     private Json() {
