@@ -4,20 +4,14 @@ import io.github.mispcorrelator.store.EmbeddedPostgresServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,8 +41,8 @@ import java.util.regex.Matcher;
  * <p>The broker: {@code --bootstrap HOST:PORT} for a Kafka of your own, otherwise one started here — Apache Kafka's
  * own server ({@code kafka.Kafka}) in KRaft mode as a child JVM, from {@code --kafka-libs DIR} (a Kafka
  * distribution's {@code libs/}) or from this JVM's class path when it holds {@code kafka_2.13} (the test class path
- * does). The service jar carries no broker, so the product has no Kafka server code; the launcher here is the bench's
- * own rather than the test suite's {@code support/KafkaBroker}, because the bench must not depend on test code.
+ * does; see {@link KraftBroker}, which the test suite's brokers use too). The service jar carries no broker, so the
+ * product has no Kafka server code.
  *
  * <p>PostgreSQL: {@code --db-url} (with {@code --db-user}, {@code --db-password}), otherwise the embedded server in
  * the work directory. Run it from the project directory (the instances read {@code config/demo-feed}, the DRL and the
@@ -191,7 +185,7 @@ public final class KafkaBench {
         String template = Files.readString(Path.of(SAMPLE)).strip();
         Files.createDirectories(o.work());
         EmbeddedPostgresServer pg = null;
-        Broker broker = null;
+        KraftBroker broker = null;
         try {
             String dbUrl = o.dbUrl();
             String dbUser = o.dbUser();
@@ -202,14 +196,14 @@ public final class KafkaBench {
             }
             String bootstrap = o.bootstrap();
             if (bootstrap == null) {
-                broker = Broker.start(o.work().resolve("broker"), o.kafkaLibs());
+                broker = KraftBroker.start(o.work().resolve("broker"), o.kafkaLibs(), List.of());
                 bootstrap = broker.bootstrap();
             }
             out.printf("bench --kafka: %d records per run, %d partitions, one hit in %d; broker %s; %d cores; load %s%n",
                     o.records(), o.partitions(), o.hitEvery(), broker != null ? "started here (KRaft, child JVM)" : bootstrap,
                     Runtime.getRuntime().availableProcessors(), loadAverage());
             List<Result> results = new ArrayList<>();
-            try (Admin admin = admin(bootstrap)) {
+            try (Admin admin = KraftBroker.admin(bootstrap)) {
                 for (int n : o.instances()) {
                     Result r = once(o, n, template, bootstrap, admin, dbUrl, dbUser, broker);
                     out.printf("  %d instance(s): %,.0f alerts/s (%d records in %.1f s), hits %d/%d, %d duplicated, "
@@ -230,7 +224,7 @@ public final class KafkaBench {
     }
 
     private static Result once(Options o, int n, String template, String bootstrap, Admin admin, String dbUrl,
-                               String dbUser, Broker broker) throws Exception {
+                               String dbUser, KraftBroker broker) throws Exception {
         String run = "kb" + n + "x" + System.currentTimeMillis();
         String topic = run + "-alerts";
         List<NewTopic> topics = new ArrayList<>(List.of(new NewTopic(topic, o.partitions(), (short) 1),
@@ -289,7 +283,7 @@ public final class KafkaBench {
             long expected = planted;
             try (Connection db = DriverManager.getConnection(dbUrl, dbUser, o.dbPassword())) {
                 await("every record committed and every hit stored", Duration.ofSeconds(900),
-                        () -> uncommitted(admin, run, topic) == 0 && hits(db, run) >= expected);
+                        () -> KraftBroker.uncommitted(admin, run, topic) == 0 && hits(db, run) >= expected);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double cpu = cpuSeconds(instances) - cpu0;
                 double brokerCpu = broker == null ? 0 : broker.cpuSeconds() - broker0;
@@ -337,29 +331,6 @@ public final class KafkaBench {
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 10,
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName()));
-    }
-
-    private static Admin admin(String bootstrap) {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000));
-    }
-
-    /** Records of the topic the group has not committed past yet. */
-    private static long uncommitted(Admin admin, String group, String topic) throws Exception {
-        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS);
-        int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(20, TimeUnit.SECONDS)
-                .get(topic).partitions().size();
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        for (int p = 0; p < partitions; p++) {
-            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-        }
-        long behind = 0;
-        for (var e : admin.listOffsets(latest).all().get(20, TimeUnit.SECONDS).entrySet()) {
-            OffsetAndMetadata om = committed.get(e.getKey());
-            behind += e.getValue().offset() - (om == null ? 0 : om.offset());
-        }
-        return behind;
     }
 
     private static long hits(Connection db, String run) throws Exception {
@@ -445,29 +416,6 @@ public final class KafkaBench {
         throw new IllegalStateException("timed out waiting for " + what);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static double cpuSeconds(Process p) {
-        return p.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
-    }
-
     /** One correlator, {@code Main serve} in its own JVM from this class path, configured by CORRELATOR_*. */
     private static final class Instance implements AutoCloseable {
         private final Process process;
@@ -482,9 +430,9 @@ public final class KafkaBench {
         }
 
         static Instance start(String id, Map<String, String> env, Path work) throws IOException {
-            int port = freePort();
+            int port = KraftBroker.freePort();
             Path log = work.resolve(id + ".log");
-            ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-Xmx512m", "-XX:+UseSerialGC",
+            ProcessBuilder pb = new ProcessBuilder(KraftBroker.javaBinary(), "-Xmx512m", "-XX:+UseSerialGC",
                     "-cp", System.getProperty("java.class.path"), "io.github.mispcorrelator.Main", "serve")
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
             Map<String, String> e = pb.environment();
@@ -502,7 +450,7 @@ public final class KafkaBench {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 if (!process.isAlive()) {
-                    throw new IllegalStateException("instance exited with " + process.exitValue() + ":\n" + tail(log));
+                    throw new IllegalStateException("instance exited with " + process.exitValue() + ":\n" + KraftBroker.tail(log));
                 }
                 try {
                     if (http.send(request("/health/ready"), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -513,7 +461,7 @@ public final class KafkaBench {
                 }
                 Thread.sleep(200);
             }
-            throw new IllegalStateException("instance not ready within " + timeout + ":\n" + tail(log));
+            throw new IllegalStateException("instance not ready within " + timeout + ":\n" + KraftBroker.tail(log));
         }
 
         String get(String path) throws Exception {
@@ -525,7 +473,7 @@ public final class KafkaBench {
         }
 
         double cpuSeconds() {
-            return KafkaBench.cpuSeconds(process);
+            return KraftBroker.cpuSeconds(process);
         }
 
         /** SIGTERM: the service's own clean stop. */
@@ -534,107 +482,6 @@ public final class KafkaBench {
             process.destroy();
             if (!process.waitFor(40, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-    }
-
-    /**
-     * Apache Kafka's own server in KRaft mode (combined broker and controller, one node) as a child JVM, formatted
-     * with its StorageTool first as {@code kafka-storage.sh format} does.
-     */
-    private static final class Broker implements AutoCloseable {
-        private final Process process;
-        private final int port;
-
-        private Broker(Process process, int port) {
-            this.process = process;
-            this.port = port;
-        }
-
-        static Broker start(Path dir, Path libs) throws Exception {
-            dir = dir.toAbsolutePath(); // the broker runs in it: paths it is given must not be relative to here
-            String classPath;
-            if (libs != null) {
-                classPath = libs.toAbsolutePath() + "/*";
-            } else {
-                try {
-                    Class.forName("kafka.Kafka", false, KafkaBench.class.getClassLoader());
-                } catch (ClassNotFoundException e) {
-                    throw new IllegalStateException("no Kafka server on this class path: give --bootstrap HOST:PORT "
-                            + "for a running Kafka, or --kafka-libs DIR with a Kafka distribution's libs/");
-                }
-                classPath = System.getProperty("java.class.path");
-            }
-            Files.createDirectories(dir);
-            int port = freePort();
-            int controller = freePort();
-            Path props = dir.resolve("server.properties");
-            Files.writeString(props, String.join("\n",
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    "controller.quorum.voters=1@127.0.0.1:" + controller,
-                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controller,
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
-                    "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                    "log.dirs=" + dir.resolve("data").toAbsolutePath(),
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=3",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    "group.min.session.timeout.ms=2000",
-                    "") + "\n");
-            Path log = dir.resolve("broker.log");
-            Process format = java(dir, log, classPath, "kafka.tools.StorageTool", "format", "-t",
-                    Uuid.randomUuid().toString(), "-c", props.toString(), "--ignore-formatted");
-            if (!format.waitFor(120, TimeUnit.SECONDS) || format.exitValue() != 0) {
-                throw new IllegalStateException("kafka-storage format failed:\n" + tail(log));
-            }
-            Broker b = new Broker(java(dir, log, classPath, "kafka.Kafka", props.toString()), port);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (System.nanoTime() < deadline) {
-                if (!b.process.isAlive()) {
-                    throw new IllegalStateException("Kafka broker exited:\n" + tail(log));
-                }
-                try (Admin admin = admin(b.bootstrap())) {
-                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-                    return b;
-                } catch (Exception notYet) {
-                    Thread.sleep(500);
-                }
-            }
-            b.close();
-            throw new IllegalStateException("Kafka broker did not come up:\n" + tail(log));
-        }
-
-        private static Process java(Path dir, Path log, String classPath, String main, String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx512m", "-XX:+UseSerialGC", "-cp", classPath, main));
-            cmd.addAll(List.of(args));
-            return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        }
-
-        String bootstrap() {
-            return "127.0.0.1:" + port;
-        }
-
-        double cpuSeconds() {
-            return KafkaBench.cpuSeconds(process);
-        }
-
-        @Override
-        public void close() {
-            process.destroy();
-            try {
-                if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
         }
     }

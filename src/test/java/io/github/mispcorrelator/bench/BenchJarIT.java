@@ -1,15 +1,13 @@
 package io.github.mispcorrelator.bench;
 
+import io.github.mispcorrelator.support.JavaRun;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
@@ -53,21 +51,21 @@ class BenchJarIT {
 
     @Test
     void theBenchJarRunsItsCommandLine() throws Exception {
-        Run help = java("-jar", BENCH_JAR.toString(), "--help");
+        JavaRun help = java("-jar", BENCH_JAR.toString(), "--help");
         assertThat(help.status()).as(help.output()).isZero();
         assertThat(help.output()).contains("Usage: misp-correlator-bench", "--distinct=N", "--compare-drl=DIR",
                 "--lookback-compare=N");
-        Run version = java("-jar", BENCH_JAR.toString(), "--version");
+        JavaRun version = java("-jar", BENCH_JAR.toString(), "--version");
         assertThat(version.status()).isZero();
         assertThat(version.output()).startsWith("misp-correlator ");
-        Run wrong = java("-jar", BENCH_JAR.toString(), "--phases", "warm-batch,nope");
+        JavaRun wrong = java("-jar", BENCH_JAR.toString(), "--phases", "warm-batch,nope");
         assertThat(wrong.status()).as(wrong.output()).isEqualTo(2);
         assertThat(wrong.output()).contains("unknown phase nope");
     }
 
     @Test
     void theServiceJarsBenchCommandPointsToTheBenchJar() throws Exception {
-        Run bench = java("-jar", SERVICE_JAR.toString(), "bench", "--distinct", "1000");
+        JavaRun bench = java("-jar", SERVICE_JAR.toString(), "bench", "--distinct", "1000");
         assertThat(bench.status()).as(bench.output()).isEqualTo(2);
         assertThat(bench.output()).contains("java -jar target/misp-correlator-bench.jar");
     }
@@ -79,23 +77,7 @@ class BenchJarIT {
         }
     }
 
-    private record Run(int status, String output) {
-    }
-
-    private static Run java(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m"));
-        command.addAll(List.of(args));
-        Path log = Files.createTempFile("bench-jar-", ".log");
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError(String.join(" ", command) + " did not end within 60 s");
-            }
-            return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(log);
-        }
+    private static JavaRun java(String... args) throws Exception {
+        return JavaRun.of(List.of(args));
     }
 }

@@ -1,12 +1,11 @@
 package io.github.mispcorrelator.ingest;
 
 import io.vertx.core.json.JsonObject;
+import io.github.mispcorrelator.bench.KraftBroker;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -102,20 +101,7 @@ final class KafkaAlerts {
 
     /** Records of the topic not yet covered by the group's committed offsets (0: the group has committed everything). */
     static long uncommitted(Admin admin, String group, String topic) throws Exception {
-        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS);
-        int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(20, TimeUnit.SECONDS)
-                .get(topic).partitions().size();
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        for (int p = 0; p < partitions; p++) {
-            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-        }
-        long behind = 0;
-        for (var e : admin.listOffsets(latest).all().get(20, TimeUnit.SECONDS).entrySet()) {
-            OffsetAndMetadata om = committed.get(e.getKey());
-            behind += e.getValue().offset() - (om == null ? 0 : om.offset());
-        }
-        return behind;
+        return KraftBroker.uncommitted(admin, group, topic);
     }
 
     static void await(String what, Duration timeout, java.util.concurrent.Callable<Boolean> condition,
