@@ -3,9 +3,7 @@ package io.github.mispcorrelator.alert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -38,8 +36,7 @@ public final class Alert {
     public static final Instant LATEST = Instant.parse("2200-01-01T00:00:00Z");
 
     /** Wazuh writes {@code 2025-08-13T08:45:06.785+0000}: no colon in the offset. */
-    public static final DateTimeFormatter WAZUH_TIME =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS][.SS][.S]XX");
+    public static final DateTimeFormatter WAZUH_TIME = WazuhTime.WAZUH;
 
 
     private final ObjectNode json;
@@ -155,20 +152,17 @@ public final class Alert {
 
     /** The timestamp as written, parsed, whatever its year; empty when absent or unreadable. */
     Optional<Instant> instant() {
-        String t = getTimestamp().strip();
-        if (t.isEmpty() || t.length() > 64) {
-            return Optional.empty();
+        // read by the parser, the store, the observation index and sightings: parse once (Optional is immutable,
+        // so a racing second parse is harmless)
+        Optional<Instant> t = instant;
+        if (t == null) {
+            t = WazuhTime.parse(getTimestamp());
+            instant = t;
         }
-        try {
-            return Optional.of(OffsetDateTime.parse(t, WAZUH_TIME).toInstant());
-        } catch (DateTimeException e) {
-            try {
-                return Optional.of(OffsetDateTime.parse(t).toInstant());
-            } catch (DateTimeException e2) {
-                return Optional.empty();
-            }
-        }
+        return t;
     }
+
+    private Optional<Instant> instant;
 
     public String getLocation() {
         return get("location").orElse("");
