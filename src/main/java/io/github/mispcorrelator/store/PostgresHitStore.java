@@ -201,6 +201,19 @@ public final class PostgresHitStore implements HitStore {
         }
     }
 
+    /**
+     * The statement of a group, for measurements on their own ({@code HitStoreCostIT}): these alerts and hits in one
+     * statement on {@code c}, in its transaction; per alert, the hits that were new.
+     */
+    static List<List<Hit>> insert(Connection c, List<Alert> alerts, List<List<Hit>> hits, String rulesetVersion,
+                                  Origin origin) throws SQLException {
+        List<Pending> group = new ArrayList<>(alerts.size());
+        for (int i = 0; i < alerts.size(); i++) {
+            group.add(new Pending(alerts.get(i), hits.get(i), rulesetVersion, origin, null, null));
+        }
+        return insert(c, group);
+    }
+
     /** The group's rows in one statement; per alert, the hits that were new. */
     private static List<List<Hit>> insert(Connection c, List<Pending> group) throws SQLException {
         int n = 0;
