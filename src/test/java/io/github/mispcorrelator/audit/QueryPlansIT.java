@@ -179,10 +179,12 @@ class QueryPlansIT {
                 + "interval '30 days' ORDER BY occurred_at DESC, id DESC LIMIT 101");
         // the alert is joined back from alerts (migrations/V11_3): one primary key probe in the alert's month
         fastIndexScan("API: GET /v1/hits/{id}", AuditSql.ONE.replace("?", Long.toString(ROWS / 2)));
-        assertThat(PLANS.get("API: GET /v1/hits/{id}")).contains("alerts_pkey").doesNotContain("Seq Scan on alerts");
+        // (fastIndexScan refuses a sequential scan of any alerts partition that holds rows, too)
+        assertThat(PLANS.get("API: GET /v1/hits/{id}")).containsPattern("Index Scan using alerts_\\d{4}_\\d{2}_pkey");
         fastIndexScan("API: first page with the alerts (export with_alert)",
                 AuditSql.page(new AuditSql.Where("", List.of()), true, 101));
-        assertThat(PLANS.get("API: first page with the alerts (export with_alert)")).contains("alerts_pkey");
+        assertThat(PLANS.get("API: first page with the alerts (export with_alert)"))
+                .containsPattern("Index Scan using alerts_\\d{4}_\\d{2}_pkey");
     }
 
     @Test
