@@ -77,12 +77,16 @@ final class AuditSql {
     }
 
     static String page(Where w, boolean withAlert, Integer limit) {
-        return "SELECT " + String.join(", ", COLUMNS) + (withAlert ? ", alert" : "") + " FROM hits" + w.sql()
+        return "SELECT " + String.join(", ", COLUMNS) + (withAlert ? ", alert FROM hits_with_alert" : " FROM hits") + w.sql()
                 + NEWEST_FIRST + (limit == null ? "" : " LIMIT " + limit);
     }
 
-    /** One hit by id, with its alert; without the partition key PostgreSQL probes each month's primary key index. */
-    static final String ONE = "SELECT " + String.join(", ", COLUMNS) + ", alert FROM hits WHERE id = ?";
+    /**
+     * One hit by id, with its alert; without the partition key PostgreSQL probes each month's primary key index, then
+     * the alert's month of {@code alerts} by its key. The alert is stored once per alert (migrations/V11_3): the view
+     * hits_with_alert joins it back, for this and for exports with the alert.
+     */
+    static final String ONE = "SELECT " + String.join(", ", COLUMNS) + ", alert FROM hits_with_alert WHERE id = ?";
 
     static String statsByDay(Where w) {
         return "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) FROM hits" + w.sql()

@@ -20,6 +20,7 @@ import io.vertx.core.WorkerExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -39,6 +40,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -199,6 +201,19 @@ public final class PostgresHitStore implements HitStore {
         }
     }
 
+    /**
+     * The statement of a group, for measurements on their own ({@code HitStoreCostIT}): these alerts and hits in one
+     * statement on {@code c}, in its transaction; per alert, the hits that were new.
+     */
+    static List<List<Hit>> insert(Connection c, List<Alert> alerts, List<List<Hit>> hits, String rulesetVersion,
+                                  Origin origin) throws SQLException {
+        List<Pending> group = new ArrayList<>(alerts.size());
+        for (int i = 0; i < alerts.size(); i++) {
+            group.add(new Pending(alerts.get(i), hits.get(i), rulesetVersion, origin, null, null));
+        }
+        return insert(c, group);
+    }
+
     /** The group's rows in one statement; per alert, the hits that were new. */
     private static List<List<Hit>> insert(Connection c, List<Pending> group) throws SQLException {
         int n = 0;
@@ -206,10 +221,14 @@ public final class PostgresHitStore implements HitStore {
             n += p.hits().size();
         }
         Object[][] columns = new Object[HitSql.INSERT_TYPES.length][n];
+        // each alert's document once, even when the group holds the same alert twice (sent twice at once)
+        Map<UUID, String> documents = new LinkedHashMap<>();
         int row = 0;
         for (Pending p : group) {
             Alert alert = p.alert();
             String alertJson = alertJson(alert.json());
+            UUID digest = digest(alertJson);
+            documents.putIfAbsent(digest, alertJson);
             Timestamp alertTime = alertTimestamp(alert);
             String alertId = key(alert.getId());
             String manager = key(alert.getManager());
@@ -228,7 +247,7 @@ public final class PostgresHitStore implements HitStore {
                         (short) h.getSeverity(), h.isSuppressed(), arrayLiteral(h.getDecidedBy()),
                         arrayLiteral(h.getDecidedByIds()), arrayLiteral(h.getLabels()), p.rulesetVersion(),
                         Version.CORRELATOR, p.origin().sqlValue(),
-                        h.lookedUpAt() == null ? null : Timestamp.from(h.lookedUpAt()), alertJson, rawId};
+                        h.lookedUpAt() == null ? null : Timestamp.from(h.lookedUpAt()), digest, rawId};
                 for (int k = 0; k < v.length; k++) {
                     columns[k][row] = v[k];
                 }
@@ -242,6 +261,8 @@ public final class PostgresHitStore implements HitStore {
             for (int k = 0; k < columns.length; k++) {
                 ps.setArray(k + 1, c.createArrayOf(HitSql.INSERT_TYPES[k], columns[k]));
             }
+            ps.setArray(columns.length + 1, c.createArrayOf("uuid", documents.keySet().toArray()));
+            ps.setArray(columns.length + 2, c.createArrayOf("text", documents.values().toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     fresh.merge(List.of(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
@@ -361,6 +382,22 @@ public final class PostgresHitStore implements HitStore {
     /** PostgreSQL text and jsonb refuse NUL characters, which an alert may carry; nothing else is changed. */
     static String clean(String s) {
         return s == null ? "" : s.indexOf('\0') >= 0 ? s.replace('\0', '\uFFFD') : s;
+    }
+
+    /**
+     * The key of an alert's document in {@code alerts}: the first 128 bits of the SHA-256 of its JSON text, as
+     * PostgreSQL's {@code encode(substr(sha256(convert_to(text, 'UTF8')), 1, 16), 'hex')::uuid} gives it (the
+     * migration V11_3 keyed the documents it moved that way). Two different documents never share a key in practice;
+     * a retried alert, the same text, always gets the same one.
+     */
+    static UUID digest(String alertJson) {
+        try {
+            ByteBuffer sha = ByteBuffer.wrap(MessageDigest.getInstance("SHA-256")
+                    .digest(alertJson.getBytes(StandardCharsets.UTF_8)));
+            return new UUID(sha.getLong(), sha.getLong());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static String alertJson(ObjectNode alert) {

@@ -55,6 +55,10 @@ class MigrationIT {
             assertThat(db.rows("SELECT rolname FROM pg_roles WHERE rolname IN ('correlator_app', 'correlator_auditor') "
                     + "ORDER BY 1")).hasSize(2);
             assertThat(db.value("SELECT count(*) FROM hits")).isEqualTo(0L);
+            // the alert documents, stored once, partitioned alike
+            assertThat(db.value("SELECT pg_get_partkeydef('alerts'::regclass)")).isEqualTo("RANGE (occurred_at)");
+            assertThat(partitions(db, "alerts")).containsExactly("alerts_" + MONTH, "alerts_" + NEXT_MONTH, "alerts_default");
+            assertThat(db.value("SELECT to_regclass('hits_with_alert')::text")).isEqualTo("hits_with_alert");
         }
     }
 
@@ -75,7 +79,11 @@ class MigrationIT {
             db.migrate("latest");
 
             assertThat(db.rows("SELECT id, alert_id, indicator_value, misp_attribute_uuid, detected_at, origin, alert::text "
-                    + "FROM hits ORDER BY id")).isEqualTo(before);
+                    + "FROM hits_with_alert ORDER BY id")).isEqualTo(before);
+            // the two hits of the first alert share its one document; each alert sits in its hits' month
+            assertThat(db.rows("SELECT document->>'id', tableoid::regclass::text FROM alerts ORDER BY 1"))
+                    .containsExactly(List.of("1.1", "alerts_default"), List.of("1755074541.11456929", "alerts_2025_08"),
+                            List.of("1757320729.48664538", "alerts_2025_09"), List.of("sha256:abcdef", "alerts_2026_02"));
             assertThat(db.rows("SELECT alert_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), "
                     + "tableoid::regclass::text FROM hits ORDER BY id"))
                     .containsExactly(
@@ -94,22 +102,74 @@ class MigrationIT {
                     v3Insert("1757320729.48664538", "2025-09-08T08:38:49.592Z", "aa", "a-3"));
             assertThat(db.rows("SELECT misp_attribute_uuid FROM hits WHERE id > " + max)).containsExactly(List.of("a-3"));
             assertThat(db.value("SELECT count(*) FROM hits")).isEqualTo(6L);
+            assertThat(db.value("SELECT count(*) FROM hits_with_alert WHERE alert IS NULL")).isEqualTo(0L);
         }
     }
 
-    /** The application's INSERT (store/HitSql) for one hit of the migrated kind. */
-    static String v3Insert(String alertId, String timestamp, String value, String attribute) {
-        String ts = timestamp == null ? "NULL" : "'" + timestamp + "'";
+    /** A database at V11_2, whose hits carry their alert each: V11_3 stores each document once, and loses none. */
+    @Test
+    void hitsOfV11_2KeepTheirAlertsStoredOnce() {
+        try (ScratchDatabase db = ScratchDatabase.create("mig_v11").migrate("11.2")) {
+            db.sql("SELECT count(*) FROM hits_add_months(ARRAY[timestamptz '2025-09-08T00:00:00Z'])",
+                    v11Insert("1757320729.48664538", "2025-09-08T08:38:49.592Z", "aa", "a-1",
+                            "{\"id\": \"1757320729.48664538\", \"full_log\": \"x\\u00e9\"}"),
+                    v11Insert("1757320729.48664538", "2025-09-08T08:38:49.592Z", "bb", "a-2",
+                            "{\"full_log\": \"x\\u00e9\", \"id\": \"1757320729.48664538\"}"),
+                    v11Insert("1757320730.1", "2025-09-08T08:38:50Z", "aa", "a-1", "{\"id\": \"1757320730.1\"}"),
+                    v11Insert("1.1", "1990-05-01T00:00:00Z", "dd", "a-1", "{\"id\": \"1.1\"}"));
+            List<List<Object>> before = db.rows("SELECT id, alert_id, indicator_value, alert::text FROM hits ORDER BY id");
+
+            db.migrate("latest");
+
+            assertThat(db.rows("SELECT id, alert_id, indicator_value, alert::text FROM hits_with_alert ORDER BY id"))
+                    .isEqualTo(before);
+            assertThat(db.value("SELECT count(*) FROM information_schema.columns WHERE table_name = 'hits' "
+                    + "AND column_name = 'alert'")).isEqualTo(0L);
+            // the same document (jsonb knows no key order) once
+            assertThat(db.rows("SELECT document->>'id', tableoid::regclass::text FROM alerts ORDER BY 1"))
+                    .containsExactly(List.of("1.1", "alerts_default"), List.of("1757320729.48664538", "alerts_2025_09"),
+                            List.of("1757320730.1", "alerts_2025_09"));
+            // still an audit trail
+            assertThatThrownBy(() -> db.sql("UPDATE hits SET severity = 0")).hasMessageContaining("never updated");
+            assertThatThrownBy(() -> db.sql("UPDATE alerts SET document = '{}'")).hasMessageContaining("never updated");
+        }
+    }
+
+    /** The INSERT of the service at V11_2: the whole alert on every hit. */
+    static String v11Insert(String alertId, String timestamp, String value, String attribute, String alert) {
         return """
                 INSERT INTO hits (alert_id, manager, agent_id, agent_name, rule_id, alert_timestamp, indicator_type,
                                   indicator_value, source_field, drl_rule, misp_event_id, misp_event_uuid, misp_event_info,
                                   misp_attribute_uuid, misp_category, misp_type, misp_value, misp_threat_level, misp_to_ids,
                                   misp_tags, misp_instance, severity, suppressed, decided_by, labels, ruleset_version,
                                   correlator_version, origin, looked_up_at, alert, occurred_at)
-                VALUES ('%s', 'm', '003', 'WS-1', '92052', %s, 'sha256', '%s', 'f', 'r', '25', 'e-1', 'Loader', '%s',
+                VALUES ('%s', 'm', '003', 'WS-1', '92052', '%s', 'sha256', '%s', 'f', 'r', '25', 'e-1', 'Loader', '%s',
                         'Payload delivery', 'sha256', '%s', 1, true, '{}', 'https://misp.test', 12, false, '{}', '{}',
-                        'sha256:v2', '0.2.0', 'live', now(), '{}', hits_occurred_at(%s::timestamptz, '%s'::text, now()))
-                ON CONFLICT ON CONSTRAINT hits_alert_indicator_attribute_key DO NOTHING
+                        'sha256:v2', '0.2.0', 'live', now(), '%s', hits_occurred_at('%s'::timestamptz, '%s'::text, now()))
+                """.formatted(alertId, timestamp, value, attribute, value, alert, timestamp, alertId);
+    }
+
+    /** The application's INSERT (store/HitSql) for one hit of the migrated kind, with its alert ({} here). */
+    static String v3Insert(String alertId, String timestamp, String value, String attribute) {
+        String ts = timestamp == null ? "NULL" : "'" + timestamp + "'";
+        return """
+                WITH new_hits AS (
+                    INSERT INTO hits (alert_id, manager, agent_id, agent_name, rule_id, alert_timestamp, indicator_type,
+                                      indicator_value, source_field, drl_rule, misp_event_id, misp_event_uuid,
+                                      misp_event_info, misp_attribute_uuid, misp_category, misp_type, misp_value,
+                                      misp_threat_level, misp_to_ids, misp_tags, misp_instance, severity, suppressed,
+                                      decided_by, labels, ruleset_version, correlator_version, origin, looked_up_at,
+                                      alert_digest, occurred_at)
+                    VALUES ('%s', 'm', '003', 'WS-1', '92052', %s, 'sha256', '%s', 'f', 'r', '25', 'e-1', 'Loader', '%s',
+                            'Payload delivery', 'sha256', '%s', 1, true, '{}', 'https://misp.test', 12, false, '{}', '{}',
+                            'sha256:v2', '0.2.0', 'live', now(), md5('{}')::uuid,
+                            hits_occurred_at(%s::timestamptz, '%s'::text, now()))
+                    ON CONFLICT ON CONSTRAINT hits_alert_indicator_attribute_key DO NOTHING
+                    RETURNING alert_digest, occurred_at
+                )
+                INSERT INTO alerts (occurred_at, alert_digest, document)
+                SELECT DISTINCT occurred_at, alert_digest, '{}'::jsonb FROM new_hits
+                ON CONFLICT ON CONSTRAINT alerts_pkey DO NOTHING
                 """.formatted(alertId, ts, value, attribute, value, ts, alertId);
     }
 
@@ -122,8 +182,10 @@ class MigrationIT {
                 s.execute(v3Insert("1.2", "2026-11-01T00:00:00Z", "ee", "a-1"));
                 assertThat(value(s, "SELECT count(*) FROM hits")).isEqualTo(1L);
                 assertThat(value(s, "SELECT count(*) FROM hits_per_day")).isEqualTo(1L);
+                assertThat(value(s, "SELECT alert::text FROM hits_with_alert")).isEqualTo("{}");
                 for (String forbidden : List.of("UPDATE hits SET severity = 0", "DELETE FROM hits", "TRUNCATE hits",
-                        "DELETE FROM hits_default", "UPDATE hits_" + MONTH + " SET severity = 0", "DROP TABLE hits_default",
+                        "DELETE FROM hits_default", "UPDATE alerts SET document = '{}'", "DELETE FROM alerts",
+                        "TRUNCATE alerts", "DROP TABLE alerts_default", "UPDATE hits_" + MONTH + " SET severity = 0", "DROP TABLE hits_default",
                         "ALTER TABLE hits DISABLE TRIGGER hits_append_only", "CREATE TABLE scratch (x int)",
                         "DELETE FROM flyway_schema_history")) {
                     assertThatThrownBy(() -> s.execute(forbidden)).as(forbidden).isInstanceOf(SQLException.class)
@@ -149,11 +211,12 @@ class MigrationIT {
             try (Connection c = DriverManager.getConnection(db.url(), "auditor_it", "auditor-it-pw");
                  Statement s = c.createStatement()) {
                 assertThat(value(s, "SELECT count(*) FROM hits")).isEqualTo(1L);
-                for (String view : List.of("hits_per_day", "hits_per_indicator", "hits_per_misp_event", "hits_per_agent")) {
+                for (String view : List.of("hits_per_day", "hits_per_indicator", "hits_per_misp_event", "hits_per_agent",
+                        "hits_with_alert", "alerts")) {
                     assertThat(value(s, "SELECT count(*) FROM " + view)).as(view).isEqualTo(1L);
                 }
                 for (String forbidden : List.of(v3Insert("1.4", null, "gg", "a-1"), "UPDATE hits SET severity = 0",
-                        "DELETE FROM hits", "TRUNCATE hits", "SELECT * FROM flyway_schema_history",
+                        "DELETE FROM hits", "TRUNCATE hits", "DELETE FROM alerts", "SELECT * FROM flyway_schema_history",
                         "SELECT * FROM tail_offsets", "SELECT * FROM hits_maintain(1)", "CREATE TABLE mine (x int)",
                         "SELECT * FROM hits_" + MONTH)) {
                     assertThatThrownBy(() -> s.execute(forbidden)).as(forbidden).isInstanceOf(SQLException.class)
@@ -164,8 +227,12 @@ class MigrationIT {
     }
 
     static List<String> partitions(ScratchDatabase db) {
+        return partitions(db, "hits");
+    }
+
+    static List<String> partitions(ScratchDatabase db, String table) {
         return db.rows("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                + "WHERE i.inhparent = 'hits'::regclass ORDER BY 1").stream().map(r -> (String) r.get(0)).toList();
+                + "WHERE i.inhparent = '" + table + "'::regclass ORDER BY 1").stream().map(r -> (String) r.get(0)).toList();
     }
 
     static Object value(Statement s, String sql) throws SQLException {

@@ -25,15 +25,21 @@ class RetentionIT {
         return "hits_" + MONTH.format(t.atOffset(ZoneOffset.UTC));
     }
 
+    /** A hit and its alert (migrations/V11_3), the alert's document {"id": alertId}. */
     static String hit(String alertId, Instant occurred, Instant detected) {
         return """
-                INSERT INTO hits (occurred_at, alert_id, manager, agent_id, agent_name, rule_id, indicator_type,
-                                  indicator_value, source_field, drl_rule, misp_event_id, misp_event_uuid, misp_event_info,
-                                  misp_attribute_uuid, misp_category, misp_type, misp_value, misp_threat_level, misp_to_ids,
-                                  misp_tags, misp_instance, severity, suppressed, decided_by, labels, ruleset_version,
-                                  correlator_version, detected_at, alert)
-                VALUES ('%s', '%s', 'm', '001', 'a', '1', 'sha256', 'v', 'f', 'r', '1', 'e', 'i', 'a', 'c', 't', 'v', 1,
-                        true, '{}', 'x', 5, false, '{}', '{}', 'sha256:x', '0.1.0', '%s', '{}')
+                WITH h AS (
+                    INSERT INTO hits (occurred_at, alert_id, manager, agent_id, agent_name, rule_id, indicator_type,
+                                      indicator_value, source_field, drl_rule, misp_event_id, misp_event_uuid,
+                                      misp_event_info, misp_attribute_uuid, misp_category, misp_type, misp_value,
+                                      misp_threat_level, misp_to_ids, misp_tags, misp_instance, severity, suppressed,
+                                      decided_by, labels, ruleset_version, correlator_version, detected_at, alert_digest)
+                    VALUES ('%1$s', '%2$s', 'm', '001', 'a', '1', 'sha256', 'v', 'f', 'r', '1', 'e', 'i', 'a', 'c', 't',
+                            'v', 1, true, '{}', 'x', 5, false, '{}', '{}', 'sha256:x', '0.1.0', '%3$s', md5('%2$s')::uuid)
+                    RETURNING occurred_at, alert_digest, alert_id
+                )
+                INSERT INTO alerts (occurred_at, alert_digest, document)
+                SELECT occurred_at, alert_digest, jsonb_build_object('id', alert_id) FROM h
                 """.formatted(occurred, alertId, detected);
     }
 
@@ -78,6 +84,14 @@ class RetentionIT {
                     List.of("old-retro", month(oldButRetroHunted)),
                     List.of("recent", month(recent)));
             assertThat(db.value("SELECT to_regclass('" + month(old) + "')")).isNull();
+            // each alert went, or stayed, with its hits: in the same month, or in alerts_default beside hits_default
+            assertThat(db.rows("SELECT document->>'id', tableoid::regclass::text FROM alerts ORDER BY 1")).containsExactly(
+                    List.of("clock-ahead", month(ahead).replace("hits_", "alerts_")),
+                    List.of("garbage-new", "alerts_default"),
+                    List.of("old-retro", month(oldButRetroHunted).replace("hits_", "alerts_")),
+                    List.of("recent", month(recent).replace("hits_", "alerts_")));
+            assertThat(db.value("SELECT to_regclass('" + month(old).replace("hits_", "alerts_") + "')")).isNull();
+            assertThat(db.value("SELECT count(*) FROM hits_with_alert WHERE alert IS NULL")).isEqualTo(0L);
             assertThat(db.value("SELECT count(*) FROM deleted_hits")).isEqualTo(0L);
 
             // nothing left to do; and 0 days keeps everything

@@ -99,7 +99,7 @@ class LookBackIT {
         List<JsonObject> out = new ArrayList<>();
         try (Connection c = TestDatabase.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
                 "SELECT alert_id, manager, agent_id, agent_name, occurred_at, misp_attribute_uuid, severity, labels::text, "
-                        + "alert::text, source_field, drl_rule FROM hits WHERE indicator_value = ? AND origin = 'look-back' "
+                        + "alert::text, source_field, drl_rule FROM hits_with_alert WHERE indicator_value = ? AND origin = 'look-back' "
                         + "ORDER BY agent_id, misp_attribute_uuid")) {
             ps.setString(1, value);
             try (ResultSet rs = ps.executeQuery()) {

@@ -92,13 +92,40 @@ class PostgresHitStoreIT {
                        misp_event_id, misp_event_uuid, misp_attribute_uuid, misp_category, misp_type, severity,
                        ruleset_version, decided_by, misp_tags, alert->>'id', alert_timestamp IS NOT NULL, detected_at IS NOT NULL,
                        origin, looked_up_at IS NOT NULL
-                FROM hits ORDER BY misp_attribute_uuid""");
+                FROM hits_with_alert ORDER BY misp_attribute_uuid""");
         assertThat(rows).hasSize(2);
         assertThat(rows.get(0)).containsExactly(alert.getId(), alert.getManager(), alert.getAgentId(), alert.getRuleId(),
                 "sha256", sha, "data.win.eventdata.hashes", "Sysmon hashes", "42", "e1000000-0000-4000-8000-000000000042",
                 "a-1", "Payload delivery", "sha256", 12, "sha256:abc",
                 List.of("Severity: MISP threat level high"), List.of("tlp:green", "misp-galaxy:x"), alert.getId(), true, true,
                 "live", true);
+        // the alert once for its two hits, keyed as PostgreSQL's own SHA-256 of the text the store sent
+        String json = PostgresHitStore.alertJson(alert.json());
+        assertThat(rows("SELECT count(*), bool_and(a.alert_digest = encode(substr(sha256(convert_to('"
+                + json.replace("'", "''") + "', 'UTF8')), 1, 16), 'hex')::uuid), "
+                + "bool_and(a.document = '" + json.replace("'", "''") + "'::jsonb) FROM alerts a"))
+                .containsExactly(List.of(1L, true, true));
+        assertThat(rows("SELECT count(DISTINCT (alert_digest, occurred_at)) FROM hits")).containsExactly(List.of(1L));
+        assertThat(rows("SELECT a.tableoid::regclass::text = replace(h.tableoid::regclass::text, 'hits_', 'alerts_') "
+                + "FROM hits h JOIN alerts a USING (alert_digest, occurred_at)")).containsExactly(List.of(true), List.of(true));
+    }
+
+    /** A later hit of an alert already stored reuses its document; a retry of a whole alert adds no document. */
+    @Test
+    void anAlertsDocumentIsStoredOnceAcrossSaves() throws Exception {
+        Alert alert = Fixtures.alert("sysmon-eid1-stock.json");
+        Alert other = AlertParser.parse("{\"id\":\"1756800000.5\",\"timestamp\":\"2025-09-02T08:00:00.000+0000\"}");
+        String sha = "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2";
+        store.save(alert, List.of(hit(alert, sha, "a-1")), "v1", Origin.LIVE).await(20, TimeUnit.SECONDS);
+        store.save(alert, List.of(hit(alert, sha, "a-1")), "v1", Origin.LIVE).await(20, TimeUnit.SECONDS);
+        store.save(alert, List.of(hit(alert, sha, "a-1"), hit(alert, sha, "a-2")), "v1", Origin.LIVE).await(20, TimeUnit.SECONDS);
+        store.save(other, List.of(hit(other, sha, "a-1")), "v1", Origin.LIVE).await(20, TimeUnit.SECONDS);
+
+        assertThat(rows("SELECT document->>'id' FROM alerts ORDER BY 1"))
+                .containsExactly(List.of("1756800000.5"), List.of(alert.getId()));
+        assertThat(rows("SELECT alert_id, alert->>'id', misp_attribute_uuid FROM hits_with_alert ORDER BY 1, 3"))
+                .containsExactly(List.of("1756800000.5", "1756800000.5", "a-1"), List.of(alert.getId(), alert.getId(), "a-1"),
+                        List.of(alert.getId(), alert.getId(), "a-2"));
     }
 
     @Test
@@ -128,7 +155,7 @@ class PostgresHitStoreIT {
                 + "\"full_log\":\"a\\u0000b\",\"timestamp\":\"not a time\"}");
         store.save(alert, List.of(hit(alert, "75bf0049f7008d7c9c6127f7e6a0a4c1a4f1d38a7ce30f8b83e39bd0d6d9a5c2", "a-1")), "v", Origin.RETRO_HUNT)
                 .await(20, TimeUnit.SECONDS);
-        assertThat(rows("SELECT agent_name, alert->>'full_log', alert_timestamp, origin FROM hits"))
+        assertThat(rows("SELECT agent_name, alert->>'full_log', alert_timestamp, origin FROM hits_with_alert"))
                 .containsExactly(java.util.Arrays.asList("bad\uFFFDname", "a\uFFFDb", null, "retro-hunt"));
     }
 
@@ -138,7 +165,11 @@ class PostgresHitStoreIT {
         assertThat(cols.stream().map(r -> (String) r.get(0)).toList()).contains("id", "alert_id", "manager", "agent_id",
                 "agent_name", "rule_id", "alert_timestamp", "indicator_type", "indicator_value", "source_field", "drl_rule",
                 "misp_event_id", "misp_event_uuid", "misp_attribute_uuid", "misp_category", "misp_type", "severity",
-                "ruleset_version", "detected_at", "alert");
+                "ruleset_version", "detected_at", "alert_digest");
+        // and the alert itself, once per alert, joined back by the view
+        List<List<Object>> view = rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'hits_with_alert'");
+        assertThat(view.stream().map(r -> (String) r.get(0)).toList()).containsAll(
+                cols.stream().map(r -> (String) r.get(0)).toList()).contains("alert");
     }
 
     @Test
@@ -176,6 +207,9 @@ class PostgresHitStoreIT {
         assertThat(after[1] - before[1]).isEqualTo(202);
         assertThat(after[0] - before[0]).as("transactions for 202 alerts").isLessThan(202);
         assertThat(rows("SELECT count(*) FROM hits")).containsExactly(List.of(401L));
+        // 201 alerts, each document once, each hit with its own alert
+        assertThat(rows("SELECT count(*) FROM alerts")).containsExactly(List.of(201L));
+        assertThat(rows("SELECT count(*) FROM hits_with_alert WHERE alert->>'id' = alert_id")).containsExactly(List.of(401L));
         assertThat(rows("SELECT DISTINCT labels, misp_tags FROM hits WHERE alert_id = '1756800000.7' AND misp_attribute_uuid = 'a-1'"))
                 .containsExactly(List.of(List.of("quote\"and\\backslash, comma {brace}"), List.of("tlp:green", "misp-galaxy:x")));
     }
@@ -211,6 +245,9 @@ class PostgresHitStoreIT {
                 }
             }
             assertThat(rows("SELECT count(*) FROM hits")).containsExactly(List.of(59L));
+            // the refused alert's document is not stored either: its hit and it were one statement
+            assertThat(rows("SELECT count(*) FROM alerts")).containsExactly(List.of(59L));
+            assertThat(rows("SELECT count(*) FROM alerts WHERE document->>'id' = 'poison'")).containsExactly(List.of(0L));
             assertThat(store.groupCounts()[2] - rewrittenBefore).as("alerts of the refused group written one by one")
                     .isGreaterThan(1);
         } finally {

@@ -73,7 +73,7 @@ public final class TestDatabase {
 
     public static void truncateHits() {
         try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("TRUNCATE hits");
+            s.execute("TRUNCATE hits, alerts");
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
