@@ -25,7 +25,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -61,6 +63,12 @@ public final class MirrorStore implements MirrorRepository {
             SELECT uuid, id, event_id, event_uuid, event_info, type, category, value, to_ids, threat_level, tags::text,
                    attribute_timestamp
             FROM misp_mirror_attributes WHERE instance = ? AND change_seq > ?
+            """;
+    /** A lookup's hits, read by primary key. */
+    static final String BY_UUID = """
+            SELECT uuid, id, event_id, event_uuid, event_info, type, category, value, to_ids, threat_level, tags::text,
+                   attribute_timestamp
+            FROM misp_mirror_attributes WHERE instance = ? AND uuid = ANY (?::text[])
             """;
     /** The next number of an instance's change sequence; the row stays locked until commit (writes in order). */
     static final String BUMP = """
@@ -149,6 +157,36 @@ public final class MirrorStore implements MirrorRepository {
         }, false);
     }
 
+    @Override
+    public Future<Map<String, MispAttribute>> attributes(String instance, Collection<String> uuids) {
+        return jdbc.executeBlocking(() -> {
+            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(BY_UUID)) {
+                ps.setString(1, instance);
+                Array array = c.createArrayOf("text", uuids.toArray());
+                ps.setArray(2, array);
+                Map<String, MispAttribute> out = new HashMap<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        MispAttribute a = attribute(rs, instance);
+                        out.put(a.uuid(), a);
+                    }
+                } finally {
+                    array.free();
+                }
+                return out;
+            } catch (SQLException e) {
+                throw failure("read the mirror's attributes", e);
+            }
+        }, false);
+    }
+
+    /** A row of {@link #LOAD} or {@link #BY_UUID}. */
+    private static MispAttribute attribute(ResultSet rs, String instance) throws SQLException {
+        return new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getString(7), rs.getString(8), rs.getBoolean(9), rs.getInt(10),
+                tags(rs.getString(11)), rs.getLong(12), instance);
+    }
+
     private static Optional<State> state(Connection c, String instance) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(LOAD_STATE)) {
             ps.setString(1, instance);
@@ -235,10 +273,7 @@ public final class MirrorStore implements MirrorRepository {
                         ps.setLong(2, from);
                         try (ResultSet rs = ps.executeQuery()) {
                             while (rs.next()) {
-                                upserted.add(new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3),
-                                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                        rs.getString(8), rs.getBoolean(9), rs.getInt(10), tags(rs.getString(11)),
-                                        rs.getLong(12), instance));
+                                upserted.add(attribute(rs, instance));
                             }
                         }
                     }

@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -67,6 +68,12 @@ public interface MirrorRepository {
      * A reader further behind than the removals kept (or behind a clear) gets a reload.
      */
     Future<Changes> changes(String instance, long after);
+
+    /**
+     * The stored attributes with these uuids, by uuid (those not stored are left out): what a lookup that hit the
+     * compact index reads to answer, and to check the hit against.
+     */
+    Future<Map<String, MispAttribute>> attributes(String instance, Collection<String> uuids);
 
     /**
      * Calls {@code wakeUp} (on some thread of the repository's) soon after a writer committed a change to the mirror of
