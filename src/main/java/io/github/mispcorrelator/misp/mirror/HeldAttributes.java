@@ -121,6 +121,23 @@ final class HeldAttributes {
         return s;
     }
 
+    /**
+     * Holds an attribute as stored with its digests ({@link MirrorKeys}): a restart reads these and no value. Its
+     * uuid must not be held already (a reload fills a fresh table).
+     */
+    void putStored(String uuid, long fingerprint, long key1, long key2) {
+        int s = newSlot(uuid);
+        set(this.fingerprint, s, fingerprint);
+        if (key2 == NO_KEY && key1 != NO_KEY) {
+            set(key, s, key1);
+            return;
+        }
+        set(key, s, NO_KEY);
+        Extra old = extra.get(s);
+        long[] keys = key1 == NO_KEY ? new long[0] : new long[] {key1, key2};
+        extra.put(s, new Extra(old == null ? null : old.oddUuid(), keys, null));
+    }
+
     /** Drops {@code uuid}; answers the slot it had, or -1. */
     int remove(String uuid) {
         int s = slot(uuid);
@@ -292,7 +309,7 @@ final class HeldAttributes {
         return (int) Digests.mix(h ^ Long.rotateLeft(l, 29));
     }
 
-    private static long nonZero(long digest) {
+    static long nonZero(long digest) {
         return digest == NO_KEY ? 1 : digest;
     }
 

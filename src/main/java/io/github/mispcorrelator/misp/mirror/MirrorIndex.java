@@ -217,8 +217,14 @@ final class MirrorIndex {
 
     /** Replaces everything held by {@code all} (a follower's reload). */
     void replace(Collection<MispAttribute> all) {
+        replace(new HeldAttributes(), all);
+    }
+
+    /** Replaces everything held by {@code read} (a reload's rows read by digests) and {@code rest} (read whole). */
+    void replace(HeldAttributes read, Collection<MispAttribute> rest) {
         clear();
-        put(all);
+        held = read;
+        put(rest);
     }
 
     /**

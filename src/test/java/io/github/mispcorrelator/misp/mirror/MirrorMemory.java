@@ -57,6 +57,7 @@ public final class MirrorMemory {
                 pulled / 1_000_000, indexed / 1_000_000, System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 Runtime.getRuntime().maxMemory() >> 20);
         // a rebuild indexes everything again while lookups still read the old index
+        index.put(List.of(synthetic(n, random, instance)));
         MirrorIndex.View rebuilt = index.next(true);
         long during = usedAfterGc();
         System.out.printf(Locale.ROOT, "while a rebuild's new index and the old one are both held: %.1f bytes per attribute%n",
