@@ -112,6 +112,24 @@ class MirrorRestartIT {
                     new MispSettings("http://m", null, false, Duration.ofSeconds(1), false, false), Warninglists.NONE, Instant.now());
             assertThat(answer).containsOnlyKeys(ip, md5);
             assertThat(answer.get(md5)).extracting(MispAttribute::eventInfo).containsExactly("OSINT - Campaign 0 infrastructure");
+
+            // an older version's upsert (no digests, a new change number) leaves the row to be read whole
+            String one = some.get(0);
+            try (Connection c = TestDatabase.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                    "UPDATE misp_mirror_attributes SET value = '10.9.9.9', change_seq = change_seq + 1 WHERE instance = ? AND uuid = ?")) {
+                ps.setString(1, instance);
+                ps.setString(2, one);
+                ps.executeUpdate();
+            }
+            assertThat(MispMirrorIT.rows("SELECT count(*) FROM misp_mirror_attributes WHERE instance = ? AND key_version IS NULL",
+                    instance)).isEqualTo(1);
+            // this version's upsert brings its digests
+            MispAttribute a = rows.get(one);
+            store.upsert(instance, List.of(new MispAttribute(a.id(), a.uuid(), a.eventId(), a.eventUuid(), a.eventInfo(),
+                    "ip-dst", a.category(), "10.8.8.8", a.toIds(), a.threatLevel(), a.tags(), a.timestamp(), a.instance())))
+                    .await(30, TimeUnit.SECONDS);
+            assertThat(MispMirrorIT.rows("SELECT count(*) FROM misp_mirror_attributes WHERE instance = ? AND key_version IS NULL",
+                    instance)).isZero();
             store.clear(instance).await(60, TimeUnit.SECONDS);
         } finally {
             mirrorWorker.close();
