@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * ({@code ::ffff:91.92.240.0/120}) are the IPv4 block, as IPv4-mapped addresses are the IPv4 address.
  * Immutable once built; built by one thread, read by many.
  */
-public final class CidrBlocks {
+public final class CidrBlocks<T> {
     /** Wider blocks are a feed error (a /0 would match the internet), not intelligence: ignored. */
     static final int MIN_PREFIX_V4 = 8;
     static final int MIN_PREFIX_V6 = 16;
@@ -32,7 +32,7 @@ public final class CidrBlocks {
     }
 
     /** prefix length (negative for IPv6) → masked network, hex → attributes. */
-    private final Map<Integer, Map<String, List<MispAttribute>>> byPrefix = new HashMap<>();
+    private final Map<Integer, Map<String, List<T>>> byPrefix = new HashMap<>();
     private int[] prefixes = new int[0];
     private int size;
 
@@ -74,9 +74,9 @@ public final class CidrBlocks {
     }
 
     /** Adds an attribute under its block. */
-    public void add(Block block, MispAttribute attribute) {
+    public void add(Block block, T attribute) {
         int key = block.v4() ? block.prefix() : -block.prefix();
-        Map<String, List<MispAttribute>> blocks = byPrefix.get(key);
+        Map<String, List<T>> blocks = byPrefix.get(key);
         if (blocks == null) {
             blocks = new HashMap<>();
             byPrefix.put(key, blocks);
@@ -87,7 +87,7 @@ public final class CidrBlocks {
     }
 
     /** The attributes of every block holding the address (an address as {@link IpAddresses} canonicalises it). */
-    public List<MispAttribute> containing(String address) {
+    public List<T> containing(String address) {
         if (size == 0) {
             return List.of();
         }
@@ -97,12 +97,12 @@ public final class CidrBlocks {
         }
         byte[] bytes = parsed.get().getAddress();
         boolean v4 = bytes.length == 4;
-        List<MispAttribute> out = List.of();
+        List<T> out = List.of();
         for (int key : prefixes) {
             if ((key > 0) != v4) {
                 continue;
             }
-            List<MispAttribute> found = byPrefix.get(key).get(HexFormat.of().formatHex(mask(bytes, Math.abs(key))));
+            List<T> found = byPrefix.get(key).get(HexFormat.of().formatHex(mask(bytes, Math.abs(key))));
             if (found != null) {
                 if (out.isEmpty()) {
                     out = new ArrayList<>(found);

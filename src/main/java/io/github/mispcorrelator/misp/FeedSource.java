@@ -36,14 +36,14 @@ public final class FeedSource implements MispSource {
     private final String name;
     private final Map<String, List<MispAttribute>> index;
     /** CIDR ip-src/ip-dst attributes: they match every address inside, not one key. */
-    private final CidrBlocks blocks;
+    private final CidrBlocks<MispAttribute> blocks;
     private final int attributeCount;
 
     private final AttributeFilter filter;
     /** Events the manifest lists whose file is missing (a feed copied half-way): loaded without them, reported. */
     private List<String> missingEvents = List.of();
 
-    private FeedSource(String name, Map<String, List<MispAttribute>> index, CidrBlocks blocks, int attributeCount,
+    private FeedSource(String name, Map<String, List<MispAttribute>> index, CidrBlocks<MispAttribute> blocks, int attributeCount,
                        AttributeFilter filter) {
         this.name = name;
         this.index = index;
@@ -53,7 +53,7 @@ public final class FeedSource implements MispSource {
     }
 
     /** Indexes one attribute: under each exact key, or under its block when it is CIDR. */
-    private static void index(MispAttribute a, Map<String, List<MispAttribute>> index, CidrBlocks blocks) {
+    private static void index(MispAttribute a, Map<String, List<MispAttribute>> index, CidrBlocks<MispAttribute> blocks) {
         for (String key : AttributeMatcher.keys(a)) {
             index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(a);
         }
@@ -80,7 +80,7 @@ public final class FeedSource implements MispSource {
         List<String> missing = new ArrayList<>();
         List<Path> eventFiles = eventFiles(dir, missing);
         Map<String, List<MispAttribute>> index = new HashMap<>();
-        CidrBlocks blocks = new CidrBlocks();
+        CidrBlocks<MispAttribute> blocks = new CidrBlocks<>();
         int count = 0;
         for (Path file : eventFiles) {
             JsonNode root;
@@ -118,7 +118,7 @@ public final class FeedSource implements MispSource {
     /** An in-memory source over given attributes (a rule test case's own MISP answer), with the same matching. */
     public static FeedSource of(String name, List<MispAttribute> attributes) {
         Map<String, List<MispAttribute>> index = new HashMap<>();
-        CidrBlocks blocks = new CidrBlocks();
+        CidrBlocks<MispAttribute> blocks = new CidrBlocks<>();
         for (MispAttribute a : attributes) {
             index(a, index, blocks);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.github.mispcorrelator.json.Json;
 import io.github.mispcorrelator.misp.MispAttribute;
+import io.github.mispcorrelator.misp.mirror.MirrorKeys;
 import io.github.mispcorrelator.misp.mirror.MirrorRepository;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -25,7 +26,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -62,6 +65,30 @@ public final class MirrorStore implements MirrorRepository {
                    attribute_timestamp
             FROM misp_mirror_attributes WHERE instance = ? AND change_seq > ?
             """;
+    /** A lookup's hits, read by primary key. */
+    static final String BY_UUID = """
+            SELECT uuid, id, event_id, event_uuid, event_info, type, category, value, to_ids, threat_level, tags::text,
+                   attribute_timestamp
+            FROM misp_mirror_attributes WHERE instance = ? AND uuid = ANY (?::text[])
+            """;
+    /** A reload's rows that carry current digests: what the compact index needs, no value. */
+    static final String LOAD_DIGESTS = """
+            SELECT uuid, fingerprint, key1, key2
+            FROM misp_mirror_attributes WHERE instance = ? AND change_seq > ? AND key_version = ?
+            """;
+    /** A reload's other rows, whole. */
+    static final String LOAD_UNDIGESTED = """
+            SELECT uuid, id, event_id, event_uuid, event_info, type, category, value, to_ids, threat_level, tags::text,
+                   attribute_timestamp
+            FROM misp_mirror_attributes WHERE instance = ? AND change_seq > ? AND key_version IS DISTINCT FROM ?
+            """;
+    /** Digests of rows read whole, for those not written again since (same content: no change number). */
+    static final String STORE_DIGESTS = """
+            UPDATE misp_mirror_attributes m SET fingerprint = u.fp, key1 = u.k1, key2 = u.k2, key_version = u.v
+            FROM unnest(?::text[], ?::int8[], ?::int8[], ?::int8[], ?::int8[]) AS u(uuid, fp, k1, k2, v)
+            WHERE m.instance = ? AND m.uuid = u.uuid AND m.change_seq <= ?
+                  AND m.key_version IS DISTINCT FROM u.v
+            """;
     /** The next number of an instance's change sequence; the row stays locked until commit (writes in order). */
     static final String BUMP = """
             INSERT INTO misp_mirror_changes AS m (instance, change_seq, changed_at) VALUES (?, 1, now())
@@ -97,17 +124,22 @@ public final class MirrorStore implements MirrorRepository {
     /** One statement per page: the page's columns as arrays, unnested. */
     static final String UPSERT = """
             INSERT INTO misp_mirror_attributes (instance, change_seq, uuid, id, event_id, event_uuid, event_info, type,
-                                                category, value, to_ids, threat_level, tags, attribute_timestamp)
+                                                category, value, to_ids, threat_level, tags, attribute_timestamp,
+                                                fingerprint, key1, key2, key_version)
             SELECT ?, ?, u.uuid, u.id, u.event_id, u.event_uuid, u.event_info, u.type, u.category, u.value, u.to_ids,
-                   u.threat_level, u.tags::jsonb, u.ts
+                   u.threat_level, u.tags::jsonb, u.ts, u.fp, u.k1, u.k2, u.v
             FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                        ?::boolean[], ?::smallint[], ?::text[], ?::bigint[])
-                 AS u(uuid, id, event_id, event_uuid, event_info, type, category, value, to_ids, threat_level, tags, ts)
+                        ?::boolean[], ?::smallint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],
+                        ?::bigint[])
+                 AS u(uuid, id, event_id, event_uuid, event_info, type, category, value, to_ids, threat_level, tags, ts,
+                      fp, k1, k2, v)
             ON CONFLICT (instance, uuid) DO UPDATE SET id = EXCLUDED.id, event_id = EXCLUDED.event_id,
                 event_uuid = EXCLUDED.event_uuid, event_info = EXCLUDED.event_info, type = EXCLUDED.type,
                 category = EXCLUDED.category, value = EXCLUDED.value, to_ids = EXCLUDED.to_ids,
                 threat_level = EXCLUDED.threat_level, tags = EXCLUDED.tags,
-                attribute_timestamp = EXCLUDED.attribute_timestamp, change_seq = EXCLUDED.change_seq
+                attribute_timestamp = EXCLUDED.attribute_timestamp, change_seq = EXCLUDED.change_seq,
+                fingerprint = EXCLUDED.fingerprint, key1 = EXCLUDED.key1, key2 = EXCLUDED.key2,
+                key_version = EXCLUDED.key_version
             """;
     static final String DELETE = "DELETE FROM misp_mirror_attributes WHERE instance = ? AND uuid = ANY (?::text[])";
     static final String CLEAR = "DELETE FROM misp_mirror_attributes WHERE instance = ?";
@@ -147,6 +179,36 @@ public final class MirrorStore implements MirrorRepository {
                 throw failure("read the mirror state", e);
             }
         }, false);
+    }
+
+    @Override
+    public Future<Map<String, MispAttribute>> attributes(String instance, Collection<String> uuids) {
+        return jdbc.executeBlocking(() -> {
+            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(BY_UUID)) {
+                ps.setString(1, instance);
+                Array array = c.createArrayOf("text", uuids.toArray());
+                ps.setArray(2, array);
+                Map<String, MispAttribute> out = new HashMap<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        MispAttribute a = attribute(rs, instance);
+                        out.put(a.uuid(), a);
+                    }
+                } finally {
+                    array.free();
+                }
+                return out;
+            } catch (SQLException e) {
+                throw failure("read the mirror's attributes", e);
+            }
+        }, false);
+    }
+
+    /** A row of {@link #LOAD} or {@link #BY_UUID}. */
+    private static MispAttribute attribute(ResultSet rs, String instance) throws SQLException {
+        return new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getString(7), rs.getString(8), rs.getBoolean(9), rs.getInt(10),
+                tags(rs.getString(11)), rs.getLong(12), instance);
     }
 
     private static Optional<State> state(Connection c, String instance) throws SQLException {
@@ -200,7 +262,7 @@ public final class MirrorStore implements MirrorRepository {
      * is behind a clear or the removals kept), and the state. The rows are fetched {@code FETCH_SIZE} at a time.
      */
     @Override
-    public Future<Changes> changes(String instance, long after) {
+    public Future<Changes> changes(String instance, long after, DigestSink digests) {
         return jdbc.executeBlocking(() -> {
             try (Connection c = dataSource.getConnection()) {
                 boolean autoCommit = c.getAutoCommit();
@@ -229,16 +291,30 @@ public final class MirrorStore implements MirrorRepository {
                     }
                     long from = reload ? -1 : after;
                     List<MispAttribute> upserted = new ArrayList<>();
-                    try (PreparedStatement ps = c.prepareStatement(LOAD)) {
+                    boolean byDigests = reload && digests != null;
+                    if (byDigests) {
+                        try (PreparedStatement ps = c.prepareStatement(LOAD_DIGESTS)) {
+                            ps.setFetchSize(FETCH_SIZE);
+                            ps.setString(1, instance);
+                            ps.setLong(2, from);
+                            ps.setLong(3, MirrorKeys.VERSION);
+                            try (ResultSet rs = ps.executeQuery()) {
+                                while (rs.next()) {
+                                    digests.row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                                }
+                            }
+                        }
+                    }
+                    try (PreparedStatement ps = c.prepareStatement(byDigests ? LOAD_UNDIGESTED : LOAD)) {
                         ps.setFetchSize(FETCH_SIZE);
                         ps.setString(1, instance);
                         ps.setLong(2, from);
+                        if (byDigests) {
+                            ps.setLong(3, MirrorKeys.VERSION);
+                        }
                         try (ResultSet rs = ps.executeQuery()) {
                             while (rs.next()) {
-                                upserted.add(new MispAttribute(rs.getString(2), rs.getString(1), rs.getString(3),
-                                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                        rs.getString(8), rs.getBoolean(9), rs.getInt(10), tags(rs.getString(11)),
-                                        rs.getLong(12), instance));
+                                upserted.add(attribute(rs, instance));
                             }
                         }
                     }
@@ -266,6 +342,46 @@ public final class MirrorStore implements MirrorRepository {
         }, false);
     }
 
+    @Override
+    public Future<Void> storeDigests(String instance, long seq, Collection<MispAttribute> attributes) {
+        if (attributes.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return jdbc.executeBlocking(() -> {
+            List<String> uuid = new ArrayList<>();
+            List<Long> fp = new ArrayList<>();
+            List<Long> k1 = new ArrayList<>();
+            List<Long> k2 = new ArrayList<>();
+            List<Long> version = new ArrayList<>();
+            for (MispAttribute a : attributes) {
+                MirrorKeys.Stored keys = MirrorKeys.of(a);
+                if (keys.version() != 0) {
+                    uuid.add(a.uuid());
+                    fp.add(keys.fingerprint());
+                    k1.add(keys.key1());
+                    k2.add(keys.key2());
+                    version.add(keys.version());
+                }
+            }
+            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(STORE_DIGESTS)) {
+                for (int from = 0; from < uuid.size(); from += DELETE_CHUNK) {
+                    int to = Math.min(uuid.size(), from + DELETE_CHUNK);
+                    ps.setArray(1, c.createArrayOf("text", uuid.subList(from, to).toArray()));
+                    ps.setArray(2, c.createArrayOf("int8", fp.subList(from, to).toArray()));
+                    ps.setArray(3, c.createArrayOf("int8", k1.subList(from, to).toArray()));
+                    ps.setArray(4, c.createArrayOf("int8", k2.subList(from, to).toArray()));
+                    ps.setArray(5, c.createArrayOf("int8", version.subList(from, to).toArray()));
+                    ps.setString(6, instance);
+                    ps.setLong(7, seq);
+                    ps.executeUpdate();
+                }
+                return (Void) null;
+            } catch (SQLException e) {
+                throw failure("store the mirror's digests", e);
+            }
+        }, false);
+    }
+
     /** Inserts or replaces attributes (one statement) under a new change number; their uuids must be distinct. */
     @Override
     public Future<Long> upsert(String instance, Collection<MispAttribute> attributes) {
@@ -286,6 +402,10 @@ public final class MirrorStore implements MirrorRepository {
             Short[] threatLevel = new Short[n];
             String[] tags = new String[n];
             Long[] ts = new Long[n];
+            Long[] fp = new Long[n];
+            Long[] k1 = new Long[n];
+            Long[] k2 = new Long[n];
+            Long[] version = new Long[n];
             int i = 0;
             for (MispAttribute a : attributes) {
                 uuid[i] = PostgresHitStore.clean(a.uuid());
@@ -300,6 +420,11 @@ public final class MirrorStore implements MirrorRepository {
                 threatLevel[i] = (short) Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, a.threatLevel()));
                 tags[i] = tagsJson(a.tags());
                 ts[i] = a.timestamp();
+                MirrorKeys.Stored keys = MirrorKeys.of(a);
+                fp[i] = keys.fingerprint();
+                k1[i] = keys.key1();
+                k2[i] = keys.key2();
+                version[i] = keys.version() == 0 ? null : keys.version();
                 i++;
             }
             try (Connection c = dataSource.getConnection()) {
@@ -313,7 +438,8 @@ public final class MirrorStore implements MirrorRepository {
                                 c.createArrayOf("text", eventUuid), c.createArrayOf("text", eventInfo),
                                 c.createArrayOf("text", type), c.createArrayOf("text", category), c.createArrayOf("text", value),
                                 c.createArrayOf("bool", toIds), c.createArrayOf("int2", threatLevel),
-                                c.createArrayOf("text", tags), c.createArrayOf("int8", ts)};
+                                c.createArrayOf("text", tags), c.createArrayOf("int8", ts), c.createArrayOf("int8", fp),
+                                c.createArrayOf("int8", k1), c.createArrayOf("int8", k2), c.createArrayOf("int8", version)};
                         for (int k = 0; k < arrays.length; k++) {
                             ps.setArray(k + 3, arrays[k]);
                         }

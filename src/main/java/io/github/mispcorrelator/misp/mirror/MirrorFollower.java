@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -35,6 +36,7 @@ final class MirrorFollower {
     /** How long after its commit the last change read was applied here (database clock to ours), or -1. */
     private volatile long lastLagMs = -1;
     private volatile long changesApplied;
+    private volatile String lastReload;
 
     /** @param filters our pull filters: a copy pulled with others is not answered from (the puller pulls it again) */
     MirrorFollower(String name, MirrorRepository repository, MirrorIndex index, MirrorSync.Worker worker,
@@ -45,6 +47,11 @@ final class MirrorFollower {
         this.index = index;
         this.worker = worker;
         this.onState = onState;
+    }
+
+    /** How long the last reload took, by part (read, held, indexed), or null. */
+    String lastReload() {
+        return lastReload;
     }
 
     long applied() {
@@ -59,7 +66,9 @@ final class MirrorFollower {
     Future<Boolean> catchUp() {
         long t0 = System.nanoTime();
         long after = applied;
-        return repository.changes(name, after).compose(changes -> {
+        // a reload fills a table of its own while it reads (the rows with digests, without their values)
+        HeldAttributes loading = new HeldAttributes();
+        return repository.changes(name, after, loading::putStored).compose(changes -> {
             checkedAt = Instant.now();
             latest = changes.seq();
             changes.state().ifPresentOrElse(onState, () -> onState.accept(null));
@@ -77,23 +86,40 @@ final class MirrorFollower {
                 applied = Math.max(applied, changes.seq());
                 return Future.succeededFuture(false);
             }
+            long read = System.nanoTime();
             return worker.run(() -> {
+                int byDigests = loading.size();
                 if (changes.reload()) {
-                    index.replace(changes.upserted());
+                    index.replace(loading, changes.upserted());
                 } else {
                     index.put(changes.upserted());
                     index.remove(changes.removed());
                 }
-                return complete ? index.next(changes.reload()) : null;
+                long held = System.nanoTime();
+                MirrorIndex.View built = complete ? index.next(changes.reload()) : null;
+                if (changes.reload()) {
+                    long done = System.nanoTime();
+                    lastReload = String.format(Locale.ROOT, "read %d ms, held %d ms, indexed %d ms",
+                            (read - t0) / 1_000_000, (held - read) / 1_000_000, (done - held) / 1_000_000);
+                    LOG.info("MISP mirror {}: {} attributes reloaded from PostgreSQL, {} of them by their digests ({})",
+                            name, index.size(), byDigests, lastReload);
+                }
+                return built;
             }).map(built -> {
                 applied = changes.reload() ? changes.seq() : Math.max(applied, changes.seq());
                 if (!changes.none()) {
                     appliedAt = Instant.now();
-                    changesApplied += changes.upserted().size() + changes.removed().size();
+                    changesApplied += changes.upserted().size() + loading.size() + changes.removed().size();
                     lastLagMs = changes.lagMs() < 0 ? -1 : changes.lagMs() + (System.nanoTime() - t0) / 1_000_000;
                 }
                 if (built != null) {
                     index.publish(built, "postgresql");
+                }
+                if (changes.reload() && !changes.upserted().isEmpty()) {
+                    // rows read whole (stored before their digests were, or with others): the next restart reads less
+                    repository.storeDigests(name, changes.seq(), changes.upserted()).onFailure(e ->
+                            LOG.info("MISP mirror {}: cannot store the digests of {} attributes: {}", name,
+                                    changes.upserted().size(), e.getMessage()));
                 }
                 if (after >= 0 && !changes.none()) {
                     LOG.debug("MISP mirror {}: change {} applied ({} new or changed, {} removed{})", name, applied,

@@ -1,7 +1,9 @@
 package io.github.mispcorrelator.misp.mirror;
 
 import io.github.mispcorrelator.indicator.Indicator;
-import io.github.mispcorrelator.misp.FeedSource;
+import io.github.mispcorrelator.indicator.IndicatorType;
+import io.github.mispcorrelator.misp.AttributeMatcher;
+import io.github.mispcorrelator.misp.CidrBlocks;
 import io.github.mispcorrelator.misp.MispAttribute;
 import io.github.mispcorrelator.misp.MispSettings;
 import io.github.mispcorrelator.misp.Warninglists;
@@ -11,22 +13,25 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
 
 /**
- * What a mirror holds of one MISP instance and the index lookups read. The index is the one {@link FeedSource} keeps
- * for MISP feed directories (exact keys, CIDR blocks, parent domains), built off the event loop and published
- * atomically: lookups read whichever view is current and never wait for a pull. A pull, or a follower's catch-up,
- * that changed a little indexes only its changes (a small second index that wins over the big one by uuid); the big
- * one is rebuilt by full pulls, or when the changes pile up. Attributes are compacted: the strings an event shares
- * with its other attributes are held once.
+ * What a mirror holds of one MISP instance and the index lookups read, compact: per attribute its uuid, a
+ * fingerprint and the digest of its key in primitive arrays ({@link HeldAttributes}, about 40 bytes), and an index of
+ * 8 bytes per key ({@link DigestIndex}); the attribute's details are read from the mirror's table in PostgreSQL on a
+ * hit only, and checked against the indicator there (a digest is never trusted alone). The index is built off the
+ * event loop and published atomically: lookups read whichever view is current and never wait for a pull. A pull, or
+ * a follower's catch-up, that changed a little indexes only its changes (a small second index that wins over the
+ * big one by slot); the big one is rebuilt by full pulls, or when the changes pile up.
  * <p>
  * The held attributes are touched by one step at a time (a pull or a catch-up, each running on the mirror's one
  * worker thread, each step starting when the previous one's future completed); only {@link #view()} is read by
@@ -39,27 +44,32 @@ final class MirrorIndex {
 
     /**
      * What lookups read: the index of the last rebuild, and the attributes changed since in a small index of their
-     * own, which replaces their old versions (same uuid) in {@code base}.
+     * own, which replaces their old versions (the same slots, marked in {@code replaced}) in {@code base}.
      */
-    record View(FeedSource base, FeedSource delta, Set<String> replaced, int attributes) {
-        Map<Indicator, List<MispAttribute>> matches(List<Indicator> indicators) {
-            // a FeedSource answers at once, from memory
-            Map<Indicator, List<MispAttribute>> found = base.lookup(indicators).result().matches();
-            if (delta == null) {
-                return found;
-            }
-            Map<Indicator, List<MispAttribute>> changed = delta.lookup(indicators).result().matches();
-            Map<Indicator, List<MispAttribute>> out = new LinkedHashMap<>();
+    record View(DigestIndex base, DigestIndex delta, BitSet replaced, int attributes) {
+        /** The uuids of the attributes each indicator may match (to be read and checked), in memory, at once. */
+        Map<Indicator, Set<String>> candidates(List<Indicator> indicators) {
+            Map<Indicator, Set<String>> out = new LinkedHashMap<>();
             for (Indicator i : indicators) {
-                List<MispAttribute> merged = new ArrayList<>();
-                for (MispAttribute a : found.getOrDefault(i, List.of())) {
-                    if (!replaced.contains(a.uuid())) {
-                        merged.add(a);
+                Set<String> uuids = new LinkedHashSet<>(2);
+                IntConsumer fromBase = s -> {
+                    if (!replaced.get(s)) {
+                        uuids.add(base.uuid(s));
+                    }
+                };
+                base.slots(i.key(), fromBase);
+                if (i.type() == IndicatorType.IP) {
+                    base.blocksContaining(i.value(), fromBase);
+                }
+                if (delta != null) {
+                    IntConsumer fromDelta = s -> uuids.add(delta.uuid(s));
+                    delta.slots(i.key(), fromDelta);
+                    if (i.type() == IndicatorType.IP) {
+                        delta.blocksContaining(i.value(), fromDelta);
                     }
                 }
-                merged.addAll(changed.getOrDefault(i, List.of()));
-                if (!merged.isEmpty()) {
-                    out.put(i, merged);
+                if (!uuids.isEmpty()) {
+                    out.put(i, uuids);
                 }
             }
             return out;
@@ -69,17 +79,14 @@ final class MirrorIndex {
     private final String name;
     /** What lookups read; null until a complete copy is held. */
     private final AtomicReference<View> view = new AtomicReference<>();
-    /** Every attribute held, by uuid. */
-    private final Map<String, MispAttribute> byUuid = new HashMap<>();
-    /** Attributes new or changed since the base index was built. */
-    private final Map<String, MispAttribute> delta = new HashMap<>();
-    /** Attributes removed since the base index was built (the base still holds them). */
-    private final Set<String> deltaRemoved = new HashSet<>();
-    /** Whether byUuid holds changes no published view shows yet (e.g. a pull that failed half-way applied some). */
+    /** Every attribute held. */
+    private HeldAttributes held = new HeldAttributes();
+    /** Slots new, changed or removed since the base index was built. */
+    private final BitSet changed = new BitSet();
+    /** Whether held holds changes no published view shows yet (e.g. a pull that failed half-way applied some). */
     private boolean unpublished;
     /** Whether what is held was replaced wholesale since the base was built: only a rebuilt base may show it. */
     private boolean baseStale;
-    private final Map<Object, Object> pool = new HashMap<>();
     private final Runnable onLoaded;
     /** Where the published view came from: {@code postgresql} (the shared tables) or {@code misp} (a pull). */
     private volatile String from;
@@ -108,54 +115,81 @@ final class MirrorIndex {
         return current == null ? 0 : current.attributes();
     }
 
-    /** {@code indicators}' attributes in the current view, with the lookup filters and warning lists applied. */
-    static Map<Indicator, List<MispAttribute>> answer(View current, List<Indicator> indicators, MispSettings misp,
+    /**
+     * {@code indicators}' attributes as read for their {@code candidates}: only those whose stored value matches the
+     * indicator (a digest collision, or an attribute changed since the view was built, is no hit), with the lookup
+     * filters and warning lists applied.
+     */
+    static Map<Indicator, List<MispAttribute>> answer(Map<Indicator, Set<String>> candidates,
+                                                      Map<String, MispAttribute> read, MispSettings misp,
                                                       Warninglists warninglists, Instant now) {
-        Map<Indicator, List<MispAttribute>> found = current.matches(indicators);
         Map<Indicator, List<MispAttribute>> matches = new LinkedHashMap<>();
-        for (Indicator i : indicators) {
-            List<MispAttribute> attributes = found.get(i);
-            if (attributes != null) {
-                List<MispAttribute> kept = misp.filter().apply(i.type(), attributes, now);
-                if (misp.enforceWarninglist()) {
-                    kept = warninglists.drop(kept);
+        for (Map.Entry<Indicator, Set<String>> e : candidates.entrySet()) {
+            Indicator i = e.getKey();
+            List<MispAttribute> attributes = new ArrayList<>(e.getValue().size());
+            for (String uuid : e.getValue()) {
+                MispAttribute a = read.get(uuid);
+                if (a != null && matches(i, a)) {
+                    attributes.add(a);
                 }
-                if (!kept.isEmpty()) {
-                    matches.put(i, kept);
-                }
+            }
+            if (attributes.isEmpty()) {
+                continue;
+            }
+            List<MispAttribute> kept = misp.filter().apply(i.type(), attributes, now);
+            if (misp.enforceWarninglist()) {
+                kept = warninglists.drop(kept);
+            }
+            if (!kept.isEmpty()) {
+                matches.put(i, kept);
             }
         }
         return matches;
     }
 
+    /** Whether {@code a}'s value matches {@code i}: through an exact key, or as a CIDR block holding the address. */
+    static boolean matches(Indicator i, MispAttribute a) {
+        if (AttributeMatcher.keys(a).contains(i.key())) {
+            return true;
+        }
+        if (i.type() != IndicatorType.IP) {
+            return false;
+        }
+        Optional<CidrBlocks.Block> block = AttributeMatcher.cidr(a);
+        if (block.isEmpty()) {
+            return false;
+        }
+        CidrBlocks<Boolean> one = new CidrBlocks<>();
+        one.add(block.get(), Boolean.TRUE);
+        return !one.containing(i.value()).isEmpty();
+    }
+
     // ---- held attributes (mirror worker) --------------------------------------------------------------------------
 
     boolean holds(String uuid) {
-        return byUuid.containsKey(uuid);
+        return held.holds(uuid);
     }
 
-    MispAttribute held(String uuid) {
-        return byUuid.get(uuid);
+    /** Whether {@code a} is held as it is (a pull need not store it again). */
+    boolean unchanged(MispAttribute a) {
+        return held.unchanged(a);
     }
 
-    Set<String> uuids() {
-        return byUuid.keySet();
+    List<String> uuids() {
+        return held.uuids();
     }
 
     int size() {
-        return byUuid.size();
+        return held.size();
     }
 
     /** Takes in attributes new or changed (stored, or read from the store). */
-    void put(Collection<MispAttribute> changed) {
-        for (MispAttribute raw : changed) {
-            if (raw.uuid().isEmpty()) {
+    void put(Collection<MispAttribute> attributes) {
+        for (MispAttribute a : attributes) {
+            if (a.uuid().isEmpty()) {
                 continue;
             }
-            MispAttribute a = compact(raw, pool);
-            byUuid.put(a.uuid(), a);
-            delta.put(a.uuid(), a);
-            deltaRemoved.remove(a.uuid());
+            changed.set(held.put(a));
             unpublished = true;
         }
     }
@@ -163,9 +197,9 @@ final class MirrorIndex {
     /** Drops attributes that are no longer stored. */
     void remove(Collection<String> uuids) {
         for (String uuid : uuids) {
-            if (byUuid.remove(uuid) != null) {
-                delta.remove(uuid);
-                deltaRemoved.add(uuid);
+            int slot = held.remove(uuid);
+            if (slot >= 0) {
+                changed.set(slot);
                 unpublished = true;
             }
         }
@@ -173,10 +207,9 @@ final class MirrorIndex {
 
     /** Forgets everything held (the stored copy was dropped); lookups keep the published view until the next one. */
     void clear() {
-        byUuid.clear();
-        delta.clear();
-        deltaRemoved.clear();
-        pool.clear();
+        // new arrays: the published index still reads the old ones
+        held = new HeldAttributes();
+        changed.clear();
         unpublished = true;
         // the published base still holds what was dropped, and no delta says so
         baseStale = true;
@@ -184,13 +217,14 @@ final class MirrorIndex {
 
     /** Replaces everything held by {@code all} (a follower's reload). */
     void replace(Collection<MispAttribute> all) {
+        replace(new HeldAttributes(), all);
+    }
+
+    /** Replaces everything held by {@code read} (a reload's rows read by digests) and {@code rest} (read whole). */
+    void replace(HeldAttributes read, Collection<MispAttribute> rest) {
         clear();
-        for (MispAttribute raw : all) {
-            if (!raw.uuid().isEmpty()) {
-                MispAttribute a = compact(raw, pool);
-                byUuid.put(a.uuid(), a);
-            }
-        }
+        held = read;
+        put(rest);
     }
 
     /**
@@ -201,29 +235,28 @@ final class MirrorIndex {
      */
     View next(boolean rebuild) {
         View current = view.get();
-        if (current != null && !unpublished && (!rebuild || (delta.isEmpty() && deltaRemoved.isEmpty()))) {
+        if (current != null && !unpublished && (!rebuild || changed.isEmpty())) {
             return null;
         }
-        if (rebuild || baseStale || current == null
-                || delta.size() + deltaRemoved.size() > Math.max(DELTA_LIMIT, byUuid.size() / 20)) {
-            return new View(index(name, byUuid), null, Set.of(), byUuid.size());
+        int changes = changed.cardinality();
+        if (rebuild || baseStale || current == null || changes > Math.max(DELTA_LIMIT, held.size() / 20)) {
+            return new View(DigestIndex.all(held), null, new BitSet(), held.size());
         }
-        Map<Object, Object> shared = new HashMap<>();
-        List<MispAttribute> changed = new ArrayList<>(delta.size());
-        delta.values().forEach(a -> changed.add(compact(a, shared)));
-        Set<String> replaced = new HashSet<>(delta.keySet());
-        replaced.addAll(deltaRemoved);
-        return new View(current.base(), FeedSource.of(name, changed), Set.copyOf(replaced), byUuid.size());
+        int[] slots = new int[changes];
+        int n = 0;
+        for (int s = changed.nextSetBit(0); s >= 0; s = changed.nextSetBit(s + 1)) {
+            if (held.live(s)) {
+                slots[n++] = s;
+            }
+        }
+        return new View(current.base(), DigestIndex.of(held, slots, n), (BitSet) changed.clone(), held.size());
     }
 
     /** Makes lookups read {@code built}, which came {@code from} PostgreSQL or MISP. */
     void publish(View built, String from) {
         if (built.delta() == null) {
             // the base now holds every change
-            delta.clear();
-            deltaRemoved.clear();
-            // the pool's strings now live in the index; a fresh pool keeps strings of removed events from piling up
-            pool.clear();
+            changed.clear();
             baseStale = false;
         }
         unpublished = false;
@@ -232,13 +265,6 @@ final class MirrorIndex {
             LOG.info("MISP mirror {}: lookups are answered locally ({} attributes, from {})", name, built.attributes(), from);
             onLoaded.run();
         }
-    }
-
-    /** The index over {@code byUuid}, whose attributes are compacted in place first. */
-    static FeedSource index(String name, Map<String, MispAttribute> byUuid) {
-        Map<Object, Object> pool = new HashMap<>();
-        byUuid.replaceAll((uuid, a) -> compact(a, pool));
-        return FeedSource.of(name, new ArrayList<>(byUuid.values()));
     }
 
     /**

@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -63,10 +64,38 @@ public interface MirrorRepository {
     Future<Long> clear(String instance);
 
     /**
+     * Takes the rows of a reload that carry digests of the current {@link MirrorKeys#VERSION}, without their values
+     * (called on the repository's thread while it reads; a reload that then fails is to be discarded).
+     */
+    interface DigestSink {
+        void row(String uuid, long fingerprint, long key1, long key2);
+    }
+
+    /**
+     * As {@link #changes(String, long)}; on a reload, the rows with current digests go to {@code digests} instead of
+     * {@link Changes#upserted()} (which holds the others, whole), when {@code digests} is not null.
+     */
+    Future<Changes> changes(String instance, long after, DigestSink digests);
+
+    /**
+     * Stores the digests of attributes read whole (rows written before they were kept, or with another version),
+     * for rows unchanged since change number {@code seq}. Numbers no change: the rows' content is the same.
+     */
+    Future<Void> storeDigests(String instance, long seq, Collection<MispAttribute> attributes);
+
+    /**
      * What was written after {@code after} ({@code -1}: everything, as a reload), with the state, in one snapshot.
      * A reader further behind than the removals kept (or behind a clear) gets a reload.
      */
-    Future<Changes> changes(String instance, long after);
+    default Future<Changes> changes(String instance, long after) {
+        return changes(instance, after, null);
+    }
+
+    /**
+     * The stored attributes with these uuids, by uuid (those not stored are left out): what a lookup that hit the
+     * compact index reads to answer, and to check the hit against.
+     */
+    Future<Map<String, MispAttribute>> attributes(String instance, Collection<String> uuids);
 
     /**
      * Calls {@code wakeUp} (on some thread of the repository's) soon after a writer committed a change to the mirror of

@@ -493,7 +493,7 @@ final class MirrorSync {
             byKey.put(a.uuid(), a);
         }
         for (MispAttribute a : byKey.values()) {
-            if (!a.equals(index.held(a.uuid()))) {
+            if (!index.unchanged(a)) {
                 changed.add(a);
             }
         }

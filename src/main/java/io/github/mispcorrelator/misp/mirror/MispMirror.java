@@ -20,9 +20,11 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -139,14 +141,26 @@ public final class MispMirror implements MispSource {
                     "the local mirror of MISP " + name() + " is still loading"));
         }
         localLookups.increment();
-        Instant now = Instant.now();
-        Map<Indicator, List<MispAttribute>> matches = MirrorIndex.answer(current, indicators, misp, sync.warninglists(), now);
+        Map<Indicator, Set<String>> candidates = current.candidates(indicators);
+        if (candidates.isEmpty()) {
+            // most values are no hit: answered from memory alone
+            return Future.succeededFuture(answer(indicators, Map.of()));
+        }
+        Set<String> uuids = new HashSet<>();
+        candidates.values().forEach(uuids::addAll);
+        return store.attributes(name(), uuids)
+                .map(read -> answer(indicators, MirrorIndex.answer(candidates, read, misp, sync.warninglists(), Instant.now())))
+                .otherwise(e -> LookupResult.failed(indicators,
+                        "the local mirror of MISP " + name() + " cannot read its attributes: " + e.getMessage()));
+    }
+
+    private LookupResult answer(List<Indicator> indicators, Map<Indicator, List<MispAttribute>> matches) {
         MirrorRepository.State s = sync.state();
-        Instant asOf = s == null || s.lastSync() == null ? now : s.lastSync();
+        Instant asOf = s == null || s.lastSync() == null ? Instant.now() : s.lastSync();
         Map<Indicator, Instant> at = new LinkedHashMap<>();
         // the answer is MISP's as of the last pull
         indicators.forEach(i -> at.put(i, asOf));
-        return Future.succeededFuture(new LookupResult(matches, Map.of(), at));
+        return new LookupResult(matches, Map.of(), at);
     }
 
     /** Pulls from MISP only while {@code holder} says so: the instance holding this mirror's singleton. */

@@ -1,23 +1,22 @@
 package io.github.mispcorrelator.misp.mirror;
 
-import io.github.mispcorrelator.misp.FeedSource;
 import io.github.mispcorrelator.misp.MispAttribute;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
 /**
- * Measures what the local mirror holds in memory per million attributes: synthetic attributes, built as a pull
- * builds them (parsed strings of their own, compacted a page at a time, held by uuid, then indexed as lookups read
- * them), and the heap used after a full GC compared with before. Not a test; run it with the packaged jar:
+ * Measures what the local mirror holds in memory per attribute: synthetic attributes, built as a pull builds them
+ * (parsed strings of their own, a page at a time, taken into the compact held table, then indexed as lookups read
+ * them), and the heap used after a full GC compared with before. The attributes' details are not held (PostgreSQL
+ * has them, read on a hit). Not a test; run it with the packaged jar:
  * <pre>
  * mvn -B -q package -DskipTests
- * java -Xmx4g -cp target/misp-correlator.jar:target/test-classes io.github.mispcorrelator.misp.MirrorMemory [attributes]
+ * java -Xmx1g -cp target/misp-correlator.jar:target/test-classes io.github.mispcorrelator.misp.mirror.MirrorMemory [attributes]
  * </pre>
  * The mix: 30 % SHA-256, 15 % MD5, 10 % SHA-1, 20 % IPv4, 15 % domains, 10 % URLs; 20 attributes per event, each
  * event with an info line and two tags.
@@ -31,39 +30,40 @@ public final class MirrorMemory {
         String instance = "https://misp.example.org";
         long before = usedAfterGc();
 
-        Map<String, MispAttribute> byUuid = new HashMap<>();
+        MirrorIndex index = new MirrorIndex(instance, () -> { });
         Random random = new Random(42);
         int pageSize = 5000;
         long t0 = System.nanoTime();
         for (int from = 0; from < n; from += pageSize) {
-            // one page: fresh strings for every field, as Jackson parses them
+            // one page: fresh strings for every field, as Jackson parses them; held as a pull holds them
             Map<Object, Object> pool = new HashMap<>();
-            Map<String, MispAttribute> page = new LinkedHashMap<>();
+            List<MispAttribute> page = new ArrayList<>(pageSize);
             for (int i = from; i < Math.min(n, from + pageSize); i++) {
-                MispAttribute a = MirrorIndex.compact(synthetic(i, random, instance), pool);
-                page.put(a.uuid(), a);
+                page.add(MirrorIndex.compact(synthetic(i, random, instance), pool));
             }
-            byUuid.putAll(page);
+            index.put(page);
         }
         long pulled = System.nanoTime() - t0;
         long t1 = System.nanoTime();
-        FeedSource index = MirrorIndex.index(instance, byUuid);
+        MirrorIndex.View view = index.next(true);
+        index.publish(view, "misp");
         long indexed = System.nanoTime() - t1;
         long after = usedAfterGc();
 
         long bytes = after - before;
-        System.out.printf(Locale.ROOT, "%d attributes held, index of %d: %.1f MB retained, %.0f bytes per attribute, "
-                        + "%.0f MB per million (made and compacted in %d ms, indexed in %d ms; %s %s, max heap %d MB)%n",
-                byUuid.size(), index.attributeCount(), bytes / 1e6, (double) bytes / n, bytes / 1e6 * 1_000_000 / n,
+        System.out.printf(Locale.ROOT, "%d attributes held, index of %d keys: %.1f MB retained, %.1f bytes per attribute, "
+                        + "%.1f MiB per million (made and held in %d ms, indexed in %d ms; %s %s, max heap %d MB)%n",
+                index.size(), view.base().entries(), bytes / 1e6, (double) bytes / n, bytes / 1048576.0 * 1_000_000 / n,
                 pulled / 1_000_000, indexed / 1_000_000, System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 Runtime.getRuntime().maxMemory() >> 20);
         // a rebuild indexes everything again while lookups still read the old index
-        FeedSource rebuilt = MirrorIndex.index(instance, byUuid);
+        index.put(List.of(synthetic(n, random, instance)));
+        MirrorIndex.View rebuilt = index.next(true);
         long during = usedAfterGc();
-        System.out.printf(Locale.ROOT, "while a rebuild's new index and the old one are both held: %.0f MB per million%n",
-                (during - before) / 1e6 * 1_000_000 / n);
+        System.out.printf(Locale.ROOT, "while a rebuild's new index and the old one are both held: %.1f bytes per attribute%n",
+                (double) (during - before) / n);
         // keep everything reachable until measured
-        if (byUuid.isEmpty() || index.attributeCount() < 0 || rebuilt.attributeCount() < 0) {
+        if (index.size() < 0 || view.attributes() < 0 || rebuilt.attributes() < 0) {
             System.out.println();
         }
     }
