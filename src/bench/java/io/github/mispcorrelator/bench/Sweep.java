@@ -42,6 +42,10 @@ final class Sweep {
     private static final Pattern HEAP_USED = Pattern.compile("garbage-first heap\\s+total \\d+K, used (\\d+)K");
     private static final Duration READY = Duration.ofSeconds(180);
     private static final Duration MIRROR_LOAD = Duration.ofMinutes(20);
+    /** Alerts made ahead of the cold pass's senders: seconds at the fastest rate, small beside the heap. */
+    private static final int BUFFER = 20_000;
+    /** The warm phases' ring at most: about 1.5 KB and 1.5 values an alert. */
+    static final int WARM_RING = 100_000;
     /** Distinct values of the bad-share and mirror series' pools. */
     static final int SERIES_DISTINCT = 10_000;
     /** Bad share of the distinct-values and mirror series. */
@@ -185,9 +189,11 @@ final class Sweep {
         SplittableRandom coldRandom = new SplittableRandom(o.seed + 1);
         Workload.Picker sequential = Workload.sequential(pool);
         FakeMispServer.Counters before = misp.counters();
-        LoadRunner.PhaseRun cold = load.batch(series + "-cold", LoadRunner.produced(
-                        () -> workload.next(coldRandom, pool, sequential), coldAlerts, 50_000), o.batchSize,
-                o.batchConcurrency, o.coldTime, coldAlerts);
+        LoadRunner.PhaseRun cold;
+        try (LoadRunner.Produced source = LoadRunner.produced(() -> workload.next(coldRandom, pool, sequential),
+                coldAlerts, BUFFER)) {
+            cold = load.batch(series + "-cold", source, o.batchSize, o.batchConcurrency, o.coldTime, coldAlerts);
+        }
         FakeMispServer.Counters coldMisp = misp.counters().minus(before);
         report(cold, coldMisp);
         Warm warm = warm(series, pool, misp, service, load);
@@ -241,17 +247,26 @@ final class Sweep {
                         double otherCores) {
     }
 
-    /** Warm batches drawing at random from the whole pool (its cold pass, or the mirror, has seen every value). */
+    /**
+     * Warm batches from a ring of alerts drawn at random from the whole pool (its cold pass, or the mirror, has seen
+     * every value), made before the clock starts: a generator thread would take a core from the service. The ring
+     * holds at most {@link #WARM_RING} alerts, so a larger pool's warm phase touches a random subset of its values.
+     */
     private Warm warm(String series, Workload.Pool pool, FakeMispServer misp, ServiceProcess service, LoadRunner load)
             throws Exception {
         SplittableRandom random = new SplittableRandom(o.seed + 2);
         Workload.Picker picker = Workload.random(pool, random.split());
-        LoadRunner.Source source = LoadRunner.produced(() -> workload.next(random, pool, picker), o.maxAlerts, 50_000);
+        int size = (int) Math.min(WARM_RING, Math.max(o.ringSize, Math.ceil(pool.total() / valuesPerAlert)));
+        List<BenchAlert> ring = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            ring.add(workload.next(random, pool, picker));
+        }
+        LoadRunner.Source source = LoadRunner.ring(ring);
         FakeMispServer.Counters before = misp.counters();
         Map<Long, ProcStats.ProcCpu> everyone = ProcStats.allProcesses();
         ServiceProcess.Mark mark = service.mark();
-        LoadRunner.PhaseRun run = load.batch(series + "-warm", source, o.batchSize, o.batchConcurrency, o.phaseTime,
-                o.maxAlerts);
+        LoadRunner.PhaseRun run = load.batch(series + "-warm", source, o.batchSize, o.batchConcurrency,
+                o.phaseTime, o.maxAlerts);
         ServiceProcess.Usage usage = service.since(mark);
         FakeMispServer.Counters used = misp.counters().minus(before);
         double others = BenchCommand.otherCores(everyone, ProcStats.allProcesses(), service, usage.seconds());
@@ -356,6 +371,7 @@ final class Sweep {
                     row.put(CSV_COLUMNS.get(i), String.valueOf(v));
                 }
             }
+            csv.append('\n');
         }
         Files.writeString(o.out.resolve("sweep.csv"), csv);
         ObjectNode doc = MAPPER.createObjectNode();
