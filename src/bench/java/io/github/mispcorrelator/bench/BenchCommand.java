@@ -40,7 +40,9 @@ import java.util.stream.Stream;
                 "Quick run (about 2.5 minutes on 2 cores):  java -jar target/misp-correlator-bench.jar",
                 "Long run (about 8 minutes):  ... --distinct 1000000 --bad-share 0.01 --warmup-seconds 120",
                 "    --phase-seconds 60 --cold-seconds 300 --max-alerts 3000000 --ring 50000 --old-way-sample 200",
-                "Through Kafka, 1, 2 and 3 instances:  ... --kafka [--records N] [--instances 1,2,3] (--kafka --help)"})
+                "Through Kafka, 1, 2 and 3 instances:  ... --kafka [--records N] [--instances 1,2,3] (--kafka --help)",
+                "Curves (15-20 minutes on 2 cores):  ... --sweep   (sweep.{csv,json,md} and sweep-*.png; --sweep-quick: tiny)",
+                "Paced p99 at 1,000/s five times in a row:  ... --phases warmup,warm-latency --paced-runs 5 --no-old-way"})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     private BenchOptions options;

@@ -196,7 +196,9 @@ final class Sweep {
         }
         FakeMispServer.Counters coldMisp = misp.counters().minus(before);
         report(cold, coldMisp);
-        Warm warm = warm(series, pool, misp, service, load);
+        // a pass cut short by its time bound covered the first part of each type's values: warm draws from that part
+        double covered = Math.min(1.0, (double) coldMisp.distinctValues() / pool.total());
+        Warm warm = warm(series, pool, covered, misp, service, load);
         return new Point(series, x, cold.alertsPerSecond(), coldMisp.distinctValues(),
                 per(coldMisp.requests(), coldMisp.distinctValues(), 100), warm.run.alertsPerSecond(),
                 warm.run.latency().p99(), per(warm.misp.requests(), warm.run.alerts(), 1_000),
@@ -230,7 +232,7 @@ final class Sweep {
                     problems.add("mirror " + size + ": " + held + " attributes held of " + misp.mirrorAttributes());
                 }
                 warmUp(load, o.warmupTime);
-                Warm warm = warm(MIRROR, pool, misp, service, load);
+                Warm warm = warm(MIRROR, pool, 1.0, misp, service, load);
                 points.add(new Point(MIRROR, size, Double.NaN, 0, Double.NaN, warm.run.alertsPerSecond(),
                         warm.run.latency().p99(), per(warm.misp.requests(), warm.run.alerts(), 1_000),
                         per(warm.usage.jvmCpuSeconds() * 1e6, warm.run.alerts(), 1),
@@ -248,14 +250,18 @@ final class Sweep {
     }
 
     /**
-     * Warm batches from a ring of alerts drawn at random from the whole pool (its cold pass, or the mirror, has seen
-     * every value), made before the clock starts: a generator thread would take a core from the service. The ring
-     * holds at most {@link #WARM_RING} alerts, so a larger pool's warm phase touches a random subset of its values.
+     * Warm batches from a ring of alerts drawn at random from the values the cold pass covered (all of them unless
+     * its time bound cut it short; the mirror holds all), made before the clock starts: a generator thread would take
+     * a core from the service. The ring holds at most {@link #WARM_RING} alerts, so a larger pool's warm phase
+     * touches a random subset of its values.
+     *
+     * @param covered the share of each type's values, from its first, that the service has seen
      */
-    private Warm warm(String series, Workload.Pool pool, FakeMispServer misp, ServiceProcess service, LoadRunner load)
-            throws Exception {
+    private Warm warm(String series, Workload.Pool pool, double covered, FakeMispServer misp, ServiceProcess service,
+                      LoadRunner load) throws Exception {
         SplittableRandom random = new SplittableRandom(o.seed + 2);
-        Workload.Picker picker = Workload.random(pool, random.split());
+        SplittableRandom draws = random.split();
+        Workload.Picker picker = t -> draws.nextInt(Math.max(1, (int) Math.floor(pool.size(t) * covered)));
         int size = (int) Math.min(WARM_RING, Math.max(o.ringSize, Math.ceil(pool.total() / valuesPerAlert)));
         List<BenchAlert> ring = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
