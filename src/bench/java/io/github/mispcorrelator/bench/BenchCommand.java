@@ -40,7 +40,9 @@ import java.util.stream.Stream;
                 "Quick run (about 2.5 minutes on 2 cores):  java -jar target/misp-correlator-bench.jar",
                 "Long run (about 8 minutes):  ... --distinct 1000000 --bad-share 0.01 --warmup-seconds 120",
                 "    --phase-seconds 60 --cold-seconds 300 --max-alerts 3000000 --ring 50000 --old-way-sample 200",
-                "Through Kafka, 1, 2 and 3 instances:  ... --kafka [--records N] [--instances 1,2,3] (--kafka --help)"})
+                "Through Kafka, 1, 2 and 3 instances:  ... --kafka [--records N] [--instances 1,2,3] (--kafka --help)",
+                "Curves (15-20 minutes on 2 cores):  ... --sweep   (sweep.{csv,json,md} and sweep-*.png; --sweep-quick: tiny)",
+                "Paced p99 at 1,000/s five times in a row:  ... --phases warmup,warm-latency --paced-runs 5 --no-old-way"})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     private BenchOptions options;
@@ -100,6 +102,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (!Files.isDirectory(o.drl)) {
             err.println("no DRL directory " + o.drl.toAbsolutePath() + ": run from the project directory or pass --drl DIR");
             return 2;
+        }
+        if (o.sweep) {
+            return Sweep.run(o, jar, out);
         }
         Files.createDirectories(o.out);
         Path work = Files.createTempDirectory("misp-bench-");
@@ -213,8 +218,12 @@ public final class BenchCommand implements Callable<Integer> {
                         case "warm-latency" -> {
                             // below saturation: half the closed-loop single-alert rate at most
                             double rate = Math.max(1, singleRate > 0 ? Math.min(o.pacedRate, singleRate / 2) : o.pacedRate);
-                            steps.add(new Step(phase, () -> load.paced(phase, LoadRunner.ring(ring), o.connections,
-                                    rate, o.pacedTime)));
+                            // consecutive runs, each its own figure: one run's p99 says little about the next
+                            for (int run = 1; run <= o.pacedRuns; run++) {
+                                String name = o.pacedRuns == 1 ? phase : phase + "-" + run;
+                                steps.add(new Step(name, () -> load.paced(name, LoadRunner.ring(ring), o.connections,
+                                        rate, o.pacedTime)));
+                            }
                         }
                         default -> throw new IllegalStateException(phase);
                     }
@@ -329,6 +338,23 @@ public final class BenchCommand implements Callable<Integer> {
     /** The busiest processes that are neither the service, its PostgreSQL nor this bench: the run's disturbance. */
     private static List<String> otherProcesses(Map<Long, ProcStats.ProcCpu> before, Map<Long, ProcStats.ProcCpu> after,
                                                ServiceProcess service, double seconds) {
+        List<Map.Entry<String, Double>> busy = busyOthers(before, after, service, seconds);
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, Double> e : busy.subList(0, Math.min(4, busy.size()))) {
+            out.add(String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue()));
+        }
+        return out;
+    }
+
+    /** The cores the other processes (see {@link #otherProcesses}) used together. */
+    static double otherCores(Map<Long, ProcStats.ProcCpu> before, Map<Long, ProcStats.ProcCpu> after,
+                             ServiceProcess service, double seconds) {
+        return busyOthers(before, after, service, seconds).stream().mapToDouble(Map.Entry::getValue).sum();
+    }
+
+    private static List<Map.Entry<String, Double>> busyOthers(Map<Long, ProcStats.ProcCpu> before,
+                                                              Map<Long, ProcStats.ProcCpu> after,
+                                                              ServiceProcess service, double seconds) {
         long self = ProcessHandle.current().pid();
         long postmaster = service.postmasterPid();
         List<Map.Entry<String, Double>> busy = new ArrayList<>();
@@ -344,11 +370,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         });
         busy.sort((a, b) -> Double.compare(b.getValue(), a.getValue()));
-        List<String> out = new ArrayList<>();
-        for (Map.Entry<String, Double> e : busy.subList(0, Math.min(4, busy.size()))) {
-            out.add(String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue()));
-        }
-        return out;
+        return busy;
     }
 
     private static List<BenchAlert> generate(Workload workload, Workload.Pool pool, Workload.Picker picker,
@@ -374,7 +396,7 @@ public final class BenchCommand implements Callable<Integer> {
         return Files.isRegularFile(built) ? built : null;
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

@@ -114,6 +114,28 @@ final class BenchOptions {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "20250910", description = "workload seed "
             + "(${DEFAULT-VALUE})")
     long seed;
+    @Option(names = "--paced-runs", paramLabel = "N", defaultValue = "1", description = "consecutive runs of the "
+            + "latency phase, each reported (warm-latency-1 … -N when above 1; ${DEFAULT-VALUE})")
+    int pacedRuns;
+    @Option(names = "--sweep", description = "curves instead of points: distinct values, bad share and mirror size "
+            + "varied one at a time; writes sweep.{csv,json,md} and sweep-*.png charts (15-20 minutes on 2 cores, "
+            + "the mirror pulls take most)")
+    boolean sweep;
+    @Option(names = "--sweep-quick", description = "--sweep at a tiny size, to check the machinery (under 2 minutes)")
+    boolean sweepQuick;
+    @Option(names = "--sweep-distinct", paramLabel = "LIST", split = ",", converter = Count.class,
+            description = "the sweep's distinct values, at 5 %% bad (default 1000,10000,100000,1000000)")
+    List<Integer> sweepDistinct;
+    @Option(names = "--sweep-bad-share", paramLabel = "LIST", split = ",",
+            description = "the sweep's bad shares, at 10,000 distinct values (default 0.01,0.02,0.05,0.10)")
+    List<Double> sweepBadShare;
+    @Option(names = "--sweep-mirror", paramLabel = "LIST", split = ",", converter = LongCount.class,
+            description = "the sweep's mirror sizes in attributes, one service each (default "
+                    + "100000,1000000,5000000; 0 alone skips the series)")
+    List<Long> sweepMirror;
+    @Option(names = "--sweep-mirror-heap", paramLabel = "SIZE", defaultValue = "4g",
+            description = "-Xmx of the services holding a mirror (${DEFAULT-VALUE})")
+    String sweepMirrorHeap;
     @Option(names = "--hold-seconds", paramLabel = "S", defaultValue = "0",
             description = "keep the service up S seconds after the phases, to inspect it (${DEFAULT-VALUE})")
     long holdSeconds;
@@ -151,6 +173,60 @@ final class BenchOptions {
         }
         limit = !noLimit;
         oldWay = !noOldWay;
+        positive(spec, "--paced-runs", pacedRuns);
+        if (sweepQuick) {
+            sweep = true;
+        }
+        if (sweep) {
+            sweepDefaults(spec);
+        }
+    }
+
+    /**
+     * The sweep's sizes: 15-20 minutes on 2 cores in all (the 1 M-value cold pass and the mirror pulls take most),
+     * or a CI-size check with {@code --sweep-quick}. What the command line gives explicitly stays.
+     */
+    private void sweepDefaults(CommandSpec spec) {
+        var given = spec.commandLine().getParseResult();
+        boolean quick = sweepQuick;
+        if (sweepDistinct == null) {
+            sweepDistinct = quick ? List.of(300, 1_500) : List.of(1_000, 10_000, 100_000, 1_000_000);
+        }
+        if (sweepBadShare == null) {
+            sweepBadShare = quick ? List.of(0.02, 0.10) : List.of(0.01, 0.02, 0.05, 0.10);
+        }
+        if (sweepMirror == null) {
+            sweepMirror = quick ? List.of(5_000L)
+                    : List.of(100_000L, 1_000_000L, 5_000_000L);
+        }
+        if (sweepMirror.equals(List.of(0L))) {
+            sweepMirror = List.of();
+        }
+        for (int d : sweepDistinct) {
+            positive(spec, "--sweep-distinct", d);
+        }
+        for (double b : sweepBadShare) {
+            if (b <= 0 || b > 1) {
+                throw new ParameterException(spec.commandLine(), "--sweep-bad-share: each within (0, 1], got " + b);
+            }
+        }
+        for (long m : sweepMirror) {
+            if (m < 1) {
+                throw new ParameterException(spec.commandLine(), "--sweep-mirror: each above 0, got " + m);
+            }
+        }
+        if (!given.hasMatchedOption("--warmup-seconds")) {
+            warmupTime = Duration.ofSeconds(quick ? 2 : 30);
+        }
+        if (!given.hasMatchedOption("--phase-seconds")) {
+            phaseTime = Duration.ofSeconds(quick ? 2 : 15);
+        }
+        if (!given.hasMatchedOption("--cold-seconds")) {
+            coldTime = Duration.ofSeconds(quick ? 10 : 120);
+        }
+        if (quick && !given.hasMatchedOption("--ring")) {
+            ringSize = 500;
+        }
     }
 
     private static Set<String> phases(CommandSpec spec, List<String> given, String what) {

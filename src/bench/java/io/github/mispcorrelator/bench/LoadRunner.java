@@ -84,28 +84,45 @@ final class LoadRunner implements AutoCloseable {
     }
 
     /** Alerts made by a producer thread ahead of the senders (the cold pass), at most {@code total}. */
-    static Source produced(Supplier<BenchAlert> make, long total, int buffer) {
-        BlockingQueue<BenchAlert> queue = new ArrayBlockingQueue<>(Math.max(1, buffer));
-        AtomicLong made = new AtomicLong();
-        Thread producer = new Thread(() -> {
-            try {
-                while (made.get() < total) {
-                    queue.put(make.get());
-                    made.incrementAndGet();
+    static Produced produced(Supplier<BenchAlert> make, long total, int buffer) {
+        return new Produced(make, total, buffer);
+    }
+
+    /**
+     * A producer thread's alerts. Close it when the phase is over: a producer left blocked on its full queue would
+     * keep the queue's alerts alive (the sweep runs one per point).
+     */
+    static final class Produced implements Source, AutoCloseable {
+        private final BlockingQueue<BenchAlert> queue;
+        private final long total;
+        private final AtomicLong taken = new AtomicLong();
+        private final Thread producer;
+
+        private Produced(Supplier<BenchAlert> make, long total, int buffer) {
+            this.total = total;
+            this.queue = new ArrayBlockingQueue<>(Math.max(1, buffer));
+            AtomicLong made = new AtomicLong();
+            this.producer = new Thread(() -> {
+                try {
+                    while (made.get() < total) {
+                        queue.put(make.get());
+                        made.incrementAndGet();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            }, "bench-alert-producer");
+            producer.setDaemon(true);
+            producer.start();
+            // let the queue fill (or the producer finish) before the clock starts
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (queue.remainingCapacity() > 0 && made.get() < total && System.nanoTime() < until) {
+                LockSupport.parkNanos(5_000_000);
             }
-        }, "bench-alert-producer");
-        producer.setDaemon(true);
-        producer.start();
-        AtomicLong taken = new AtomicLong();
-        // let the queue fill (or the producer finish) before the clock starts
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (queue.remainingCapacity() > 0 && made.get() < total && System.nanoTime() < until) {
-            LockSupport.parkNanos(5_000_000);
         }
-        return () -> {
+
+        @Override
+        public BenchAlert next() {
             if (taken.getAndIncrement() >= total) {
                 return null;
             }
@@ -115,7 +132,13 @@ final class LoadRunner implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return null;
             }
-        };
+        }
+
+        @Override
+        public void close() {
+            producer.interrupt();
+            queue.clear();
+        }
     }
 
     private HttpClientAgent client(int connections) {

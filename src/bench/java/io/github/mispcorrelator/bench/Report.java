@@ -120,12 +120,27 @@ final class Report {
                     String.format(Locale.ROOT, "%.1f values a request, %s values asked again", ratio(c.misp().values(),
                             c.misp().requests()), fmt(c.misp().repeatedValues())));
         }).orElse(new Target("cold: MISP requests ≤ distinct values ÷ batch size", "", "not run", null, "")));
-        t.add(phase("warm-latency").map(p -> new Target("p99 added latency, warm (single alerts, paced)", "≤ 5 ms",
+        t.add(phase("warm-latency").or(() -> phase("warm-latency-1")).map(p -> new Target(
+                        "p99 added latency, warm (single alerts, paced" + (o.pacedRuns > 1 ? ", first run)" : ")"), "≤ 5 ms",
                         String.format(Locale.ROOT, "%.2f ms", p.run().latency().p99()), p.run().latency().p99() <= 5.0,
                         p.run().detail() + String.format(Locale.ROOT, "; alerts with a hit (stored before the answer): "
                                 + "p50 %.2f ms, p99 %.2f ms", p.run().latencyWithHits().p50(),
                                 p.run().latencyWithHits().p99())))
                 .orElse(new Target("p99 added latency, warm", "≤ 5 ms", "not run", null, "")));
+        List<BenchCommand.PhaseResult> paced = phases.stream().filter(p -> p.run().name().startsWith("warm-latency-"))
+                .toList();
+        if (!paced.isEmpty()) {
+            // issue 16: ≤ 3 ms in every one of consecutive runs, each reported
+            List<String> each = paced.stream().map(p -> String.format(Locale.ROOT, "%.2f", p.run().latency().p99()))
+                    .toList();
+            double worst = paced.stream().mapToDouble(p -> p.run().latency().p99()).max().orElse(0);
+            t.add(new Target("p99 added latency, paced, " + paced.size() + " consecutive runs", "≤ 3 ms in each",
+                    String.join(", ", each) + " ms", worst <= 3.0, String.format(Locale.ROOT,
+                    "%.0f–%.0f alerts/s; worst p99 %.2f ms, worst max %.2f ms",
+                    paced.stream().mapToDouble(p -> p.run().alertsPerSecond()).min().orElse(0),
+                    paced.stream().mapToDouble(p -> p.run().alertsPerSecond()).max().orElse(0),
+                    worst, paced.stream().mapToDouble(p -> p.run().latency().max()).max().orElse(0))));
+        }
         long peak = heap == null ? 0 : heap.peakUsedMib();
         t.add(new Target("heap", "≤ 512 MiB", heap == null ? "not measured"
                 : "ran in -Xmx" + o.serviceHeap + ": " + peak + " MiB peak used (G1 grows the young generation into "

@@ -25,6 +25,7 @@ class BenchJarIT {
     private static final Path SERVICE_JAR = TARGET.resolve("misp-correlator.jar");
     private static final Path BENCH_JAR = TARGET.resolve("misp-correlator-bench.jar");
     private static final String BENCH_PACKAGE = "io/github/mispcorrelator/bench/";
+    private static final String CHART_PACKAGE = "org/knowm/xchart/";
 
     @Test
     void theServiceJarHoldsNoBenchmark() throws IOException {
@@ -33,6 +34,7 @@ class BenchJarIT {
                 "io/github/mispcorrelator/ingest/ReplayCommand.class");
         assertThat(entries).noneMatch(e -> e.startsWith(BENCH_PACKAGE));
         assertThat(entries).noneMatch(e -> e.endsWith("custom-misp.py") || e.endsWith("alert-templates.json"));
+        assertThat(entries).noneMatch(e -> e.startsWith(CHART_PACKAGE));
     }
 
     @Test
@@ -40,8 +42,11 @@ class BenchJarIT {
         List<String> entries = entries(BENCH_JAR);
         assertThat(entries).contains(BENCH_PACKAGE + "BenchCommand.class", BENCH_PACKAGE + "FakeMispServer.class",
                 BENCH_PACKAGE + "alert-templates.json", BENCH_PACKAGE + "custom-misp.py");
-        assertThat(entries).allMatch(e -> e.startsWith(BENCH_PACKAGE) || e.startsWith("META-INF/")
-                || BENCH_PACKAGE.startsWith(e), "an entry of the bench package, or a directory above it");
+        // and XChart, for the sweep's charts: a bench-only dependency, unpacked here (none of its own libraries)
+        assertThat(entries).contains(BENCH_PACKAGE + "SweepCharts.class", CHART_PACKAGE + "BitmapEncoder.class");
+        assertThat(entries).allMatch(e -> e.startsWith(BENCH_PACKAGE) || e.startsWith(CHART_PACKAGE)
+                || e.startsWith("META-INF/") || BENCH_PACKAGE.startsWith(e) || CHART_PACKAGE.startsWith(e),
+                "an entry of the bench package or XChart's, or a directory above them");
         try (JarFile jar = new JarFile(BENCH_JAR.toFile())) {
             Attributes main = jar.getManifest().getMainAttributes();
             assertThat(main.getValue(Attributes.Name.MAIN_CLASS)).isEqualTo("io.github.mispcorrelator.bench.BenchCommand");
@@ -54,7 +59,7 @@ class BenchJarIT {
         JavaRun help = java("-jar", BENCH_JAR.toString(), "--help");
         assertThat(help.status()).as(help.output()).isZero();
         assertThat(help.output()).contains("Usage: misp-correlator-bench", "--distinct=N", "--compare-drl=DIR",
-                "--lookback-compare=N");
+                "--lookback-compare=N", "--sweep", "--sweep-quick", "--paced-runs=N");
         JavaRun version = java("-jar", BENCH_JAR.toString(), "--version");
         assertThat(version.status()).isZero();
         assertThat(version.output()).startsWith("misp-correlator ");
