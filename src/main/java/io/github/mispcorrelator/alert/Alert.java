@@ -1,6 +1,7 @@
 package io.github.mispcorrelator.alert;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.DateTimeException;
@@ -42,17 +43,61 @@ public final class Alert {
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS][.SS][.S]XX");
 
 
-    private final ObjectNode json;
+    /**
+     * The alert as read from its bytes ({@link AlertParser}), decoded field by field as rules ask; null for an alert
+     * built from a tree (stored alerts, look-back, tests).
+     */
+    private final AlertDocument document;
+    /** The tree: given, or built from {@link #document} when first asked for ({@link #json()}). */
+    private volatile ObjectNode json;
     private final String id;
     private final Set<String> groups;
     private final int sysmonEvent;
 
     public Alert(ObjectNode json, String fallbackId) {
+        this.document = null;
         this.json = json;
         String ownId = text(json.path("id"));
         this.id = ownId != null && !ownId.isBlank() ? ownId : fallbackId;
         this.groups = readGroups(json.path("rule").path("groups"));
         this.sysmonEvent = readSysmonEvent();
+    }
+
+    Alert(AlertDocument document, String fallbackId) {
+        this.document = document;
+        int idSlot = document.member(0, "id");
+        String ownId = idSlot < 0 ? null : document.text(idSlot);
+        this.id = ownId != null && !ownId.isBlank() ? ownId : fallbackId;
+        this.groups = readGroups(document, document.member(document.member(0, "rule"), "groups"));
+        this.sysmonEvent = readSysmonEvent();
+    }
+
+    /** As {@link #readGroups(JsonNode)}, from the document: the same values, each as {@code asText("")} reads it. */
+    private static Set<String> readGroups(AlertDocument d, int slot) {
+        if (slot < 0) {
+            return Set.of();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        if (d.kind(slot) == AlertDocument.ARRAY) {
+            for (int g = d.firstChild(slot); g >= 0; g = d.nextSibling(g)) {
+                String text = d.text(g);
+                String s = text == null ? "" : text.strip();
+                if (!s.isEmpty() && s.length() <= MAX_GROUP) {
+                    out.add(s);
+                }
+            }
+        } else if (d.kind(slot) == AlertDocument.STRING) {
+            splitGroups(d.text(slot), out);
+        }
+        return Set.copyOf(out);
+    }
+
+    private static void splitGroups(String text, Set<String> out) {
+        for (String s : text.split(",")) {
+            if (!s.isBlank() && s.strip().length() <= MAX_GROUP) {
+                out.add(s.strip());
+            }
+        }
     }
 
     private static Set<String> readGroups(JsonNode node) {
@@ -66,11 +111,7 @@ public final class Alert {
                 }
             });
         } else if (node.isTextual()) {
-            for (String s : node.asText().split(",")) {
-                if (!s.isBlank() && s.strip().length() <= MAX_GROUP) {
-                    out.add(s.strip());
-                }
-            }
+            splitGroups(node.asText(), out);
         }
         return Set.copyOf(out);
     }
@@ -126,6 +167,15 @@ public final class Alert {
     }
 
     public int getRuleLevel() {
+        if (document != null) {
+            int slot = document.member(document.member(0, "rule"), "level");
+            if (slot < 0) {
+                return 0;
+            }
+            byte kind = document.kind(slot);
+            return kind == AlertDocument.NUMBER ? document.intValue(slot)
+                    : kind == AlertDocument.STRING ? parseIntOr(document.text(slot), 0) : 0;
+        }
         JsonNode n = json.path("rule").path("level");
         return n.isNumber() ? n.asInt() : n.isTextual() ? parseIntOr(n.asText(), 0) : 0;
     }
@@ -206,6 +256,10 @@ public final class Alert {
      * be looked up again and answered with another event.
      */
     public boolean isCorrelatorEvent() {
+        if (document != null) {
+            int slot = document.member(document.member(0, "data"), "integration");
+            return slot >= 0 && document.kind(slot) == AlertDocument.STRING && document.text(slot).equals("misp");
+        }
         JsonNode integration = json.path("data").path("integration");
         return integration.isTextual() && integration.asText().equals("misp");
     }
@@ -271,13 +325,46 @@ public final class Alert {
 
     /** Whether the field exists and is not empty: a non-blank value, or an object or list with something in it. */
     public boolean has(String path) {
+        if (document != null) {
+            int slot = slot(path, null);
+            return slot >= 0 && (document.isContainer(slot) ? !document.isEmpty(slot) : !document.text(slot).isBlank());
+        }
         JsonNode n = node(path);
         return n != null && (n.isContainerNode() ? n.size() > 0 : !n.asText("").isBlank());
     }
 
     /** The field's text, or empty when absent or not a scalar. */
     public Optional<String> get(String path) {
+        if (document != null) {
+            int slot = slot(path, null);
+            return slot < 0 ? Optional.empty() : Optional.ofNullable(document.text(slot));
+        }
         return Optional.ofNullable(text(node(path)));
+    }
+
+    /** {@link #walk} over the document: the slot of the field, or -1. */
+    private int slot(String path, StringBuilder spelled) {
+        int slot = 0;
+        for (String segment : segments(path)) {
+            if (document.kind(slot) != AlertDocument.OBJECT) {
+                return -1;
+            }
+            int next = document.member(slot, segment);
+            if (next < 0) {
+                next = document.memberIgnoringCase(slot, segment);
+            }
+            if (next < 0 || document.kind(next) == AlertDocument.NULL) {
+                return -1;
+            }
+            if (spelled != null) {
+                if (spelled.length() > 0) {
+                    spelled.append('.');
+                }
+                spelled.append(document.name(next));
+            }
+            slot = next;
+        }
+        return slot;
     }
 
     /**
@@ -358,13 +445,37 @@ public final class Alert {
     /** The field's node and the path as spelled in this alert (the case may differ from {@code path}). */
     public Optional<Map.Entry<String, JsonNode>> resolve(String path) {
         StringBuilder spelled = new StringBuilder();
+        if (document != null) {
+            int slot = slot(path, spelled);
+            return slot < 0 ? Optional.empty() : Optional.of(Map.entry(spelled.toString(), document.node(slot)));
+        }
         JsonNode node = walk(path, spelled);
         return node == null ? Optional.empty() : Optional.of(Map.entry(spelled.toString(), node));
     }
 
-    /** The alert as received, for storage and for rules that need something no accessor offers. */
+    /**
+     * The alert as received, for storage and for rules that need something no accessor offers; for an alert read
+     * from bytes, built on the first call (most alerts are never stored: they hit nothing).
+     */
     public ObjectNode json() {
-        return json;
+        ObjectNode tree = json;
+        if (tree == null) {
+            tree = (ObjectNode) document.tree();
+            json = tree;
+        }
+        return tree;
+    }
+
+    /**
+     * A top-level field as a tree ({@link JsonNode#path}: missing when absent), without building the rest of the
+     * alert: for walks over all of one part, as the generic fallback's over {@code data}.
+     */
+    public JsonNode member(String key) {
+        if (document != null && json == null) {
+            int slot = document.member(0, key);
+            return slot < 0 ? MissingNode.getInstance() : document.node(slot);
+        }
+        return json().path(key);
     }
 
     private static String text(JsonNode n) {

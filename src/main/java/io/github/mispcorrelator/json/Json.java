@@ -1,7 +1,9 @@
 package io.github.mispcorrelator.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -19,6 +21,15 @@ public final class Json {
             // STRICT_DUPLICATE_DETECTION, which kept a second set of names for every object: same refusal, same
             // message ("Duplicate field 'id'"), a few percent of the parse less (issue 16). Only trees are read here.
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .build();
+
+    /**
+     * Streaming parsers as strict as {@link #MAPPER}'s trees, for alerts read without building a tree (issue 16):
+     * duplicate keys refused by the parser itself, nesting bounded alike.
+     */
+    public static final JsonFactory STREAMS = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
             .build();
 
     static {
