@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.Alert;
@@ -13,10 +14,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,16 +71,82 @@ public final class BatchIngest {
 
     /**
      * The answer to a batch: its HTTP status (503 when any line could not be stored: send the batch again, stored
-     * lines are not duplicated; 400 or 413 for a batch refused whole; else 200) and its body.
+     * lines are not duplicated; 400 or 413 for a batch refused whole; else 200) and its body, written when asked for
+     * ({@link #encoded()}: straight into the buffer, off the event loop, issue 16).
      */
-    public record Answer(int status, JsonObject body) {
+    public static final class Answer {
+        private final int status;
+        private final String error;
+        private final List<LineResult> results;
+        private final JsonObject summary;
+
+        private Answer(int status, String error, List<LineResult> results, JsonObject summary) {
+            this.status = status;
+            this.error = error;
+            this.results = results;
+            this.summary = summary;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        /** Why the batch was refused whole (400, 413), or null. */
+        public String error() {
+            return error;
+        }
+
+        /**
+         * {@code {"summary":{…},"results":[…]}}, or {@code {"error":…}} for a batch refused whole: each line's
+         * result written from its correlation as it comes, no tree of the answer built.
+         */
+        public Buffer encoded() {
+            if (error != null) {
+                return new JsonObject().put("error", error).toBuffer();
+            }
+            AlertAnswer.BufferStream out = new AlertAnswer.BufferStream(Buffer.buffer(256 + 256 * results.size()));
+            try (JsonGenerator g = AlertAnswer.generator(out)) {
+                g.writeStartObject();
+                g.writeFieldName("summary");
+                JacksonCodec.encodeJson(summary, g);
+                g.writeFieldName("results");
+                g.writeStartArray();
+                for (LineResult r : results) {
+                    r.write(g);
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return out.buffer();
+        }
+
+        /** The body as JSON: {@link #encoded()} read back (for tests and tools; the service sends the bytes). */
+        public JsonObject body() {
+            return new JsonObject(encoded());
+        }
     }
 
-    /** One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it ({@link IngestFailure}). */
-    record LineResult(int line, int status, JsonObject body) {
-        JsonObject toJson() {
-            // the body is this result's own: no copy (a batch of thousands would copy them all on the event loop)
-            return body.put("line", line).put("status", status);
+    /**
+     * One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it ({@link IngestFailure}), with its
+     * correlation (200) or its error and, when it parsed, its alert's id.
+     */
+    record LineResult(int line, int status, Correlation correlation, String alertId, String error) {
+        /** {@code {alert_id, indicators, hits, events, line, status}} or {@code {[alert_id,] error, line, status}}. */
+        void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            if (correlation != null) {
+                AlertAnswer.writeFields(g, correlation);
+            } else {
+                if (alertId != null) {
+                    g.writeStringField("alert_id", alertId);
+                }
+                g.writeStringField("error", error);
+            }
+            g.writeNumberField("line", line);
+            g.writeNumberField("status", status);
+            g.writeEndObject();
         }
     }
 
@@ -95,7 +163,7 @@ public final class BatchIngest {
 
     /** The answer to a batch refused whole (400, 413). */
     public static Answer refusedAnswer(Refused r) {
-        return new Answer(r.status, new JsonObject().put("error", r.getMessage()));
+        return new Answer(r.status, r.getMessage(), List.of(), null);
     }
 
     /**
@@ -322,44 +390,34 @@ public final class BatchIngest {
         }
     }
 
-    /** The single alert's answer without {@code ruleset} (the batch's lines share it). */
+    /** The single alert's answer without {@code ruleset} (the batch's lines share it), written at the end. */
     private static LineResult ok(int line, Correlation c) {
-        JsonObject answer = AlertAnswer.of(c);
-        answer.remove("ruleset");
-        return new LineResult(line, 200, answer);
+        return new LineResult(line, 200, c, null, null);
     }
 
     /** @param alert the line's alert, or null when it did not parse */
     private static LineResult failed(int line, Alert alert, Throwable e) {
         IngestFailure f = IngestFailure.of(e, true);
-        JsonObject body = new JsonObject();
-        if (alert != null) {
-            body.put("alert_id", alert.getId());
-        }
-        return new LineResult(line, f.status(), body.put("error", f.error()));
+        return new LineResult(line, f.status(), null, alert == null ? null : alert.getId(), f.error());
     }
 
-    private static Answer summarise(List<LineResult> results, int blank) {
-        JsonArray out = new JsonArray();
+    static Answer summarise(List<LineResult> results, int blank) {
         int ok = 0;
         int bad = 0;
         int unavailable = 0;
         int hits = 0;
         for (LineResult r : results) {
-            out.add(r.toJson());
             switch (r.status()) {
                 case 200 -> {
                     ok++;
-                    hits += r.body().getJsonArray("hits").size();
+                    hits += r.correlation().hits().size();
                 }
                 case 204 -> { }
                 case 503 -> unavailable++;
                 default -> bad++;
             }
         }
-        return new Answer(unavailable > 0 ? 503 : 200, new JsonObject()
-                .put("summary", new JsonObject().put("lines", results.size()).put("blank", blank).put("ok", ok).put("failed", bad)
-                        .put("unavailable", unavailable).put("hits", hits))
-                .put("results", out));
+        return new Answer(unavailable > 0 ? 503 : 200, null, results, new JsonObject().put("lines", results.size())
+                .put("blank", blank).put("ok", ok).put("failed", bad).put("unavailable", unavailable).put("hits", hits));
     }
 }
