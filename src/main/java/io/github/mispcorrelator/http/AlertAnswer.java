@@ -43,7 +43,7 @@ public final class AlertAnswer {
      * socket as is, and {@code analysisd_unfit}, how many events were left out because even shrunk they do not fit
      * one message.
      */
-    static JsonObject of(Correlation c, boolean analysisdLines) {
+    public static JsonObject of(Correlation c, boolean analysisdLines) {
         List<JsonObject> events = WazuhEvents.of(c);
         JsonArray indicators = new JsonArray();
         c.indicators().forEach(i -> indicators.add(HitJson.indicatorWithRule(i)));
