@@ -1,7 +1,6 @@
 package io.github.mispcorrelator.alert;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.DateTimeException;
@@ -466,16 +465,78 @@ public final class Alert {
         return tree;
     }
 
+    /** What {@link #walkFields} asks of its caller as it goes. */
+    public interface FieldWalk {
+        /** Whether to leave out the field at {@code path} ({@code depth} below the start) and all under it. */
+        boolean skip(StringBuilder path, int depth);
+
+        /** Whether a scalar under {@code name} is wanted: only then is its text decoded. */
+        boolean wants(String name);
+
+        /** A wanted scalar: its name (an array's elements carry the array's), its text, its dotted path. */
+        void scalar(String name, String text, String path);
+    }
+
     /**
-     * A top-level field as a tree ({@link JsonNode#path}: missing when absent), without building the rest of the
-     * alert: for walks over all of one part, as the generic fallback's over {@code data}.
+     * Walks all of the top-level field {@code key}, depth first: objects by member, arrays by element, scalars to
+     * {@code walk} when it wants their name (the generic fallback's walk over {@code data}, which reads a few values
+     * of hundreds: no tree of the part is built for it).
      */
-    public JsonNode member(String key) {
-        if (document != null && json == null) {
+    public void walkFields(String key, FieldWalk walk) {
+        StringBuilder path = new StringBuilder(key);
+        if (document != null) {
             int slot = document.member(0, key);
-            return slot < 0 ? MissingNode.getInstance() : document.node(slot);
+            if (slot >= 0) {
+                walkFields(slot, path, key, walk, 0);
+            }
+        } else if (json.has(key)) {
+            walkFields(json.get(key), path, key, walk, 0);
         }
-        return json().path(key);
+    }
+
+    /** {@code path} is shared and restored on return: no string is built for fields whose name promises nothing. */
+    private void walkFields(int slot, StringBuilder path, String name, FieldWalk walk, int depth) {
+        if (walk.skip(path, depth)) {
+            return;
+        }
+        byte kind = document.kind(slot);
+        if (kind == AlertDocument.OBJECT) {
+            int length = path.length();
+            for (int c = document.firstChild(slot); c >= 0; c = document.nextSibling(c)) {
+                path.append('.').append(document.name(c));
+                walkFields(c, path, document.name(c), walk, depth + 1);
+                path.setLength(length);
+            }
+        } else if (kind == AlertDocument.ARRAY) {
+            // a list keeps its name: data.aws.resource.instanceDetails.networkInterfaces.publicIp
+            for (int c = document.firstChild(slot); c >= 0; c = document.nextSibling(c)) {
+                walkFields(c, path, name, walk, depth + 1);
+            }
+        } else if (walk.wants(name)) {
+            String text = document.text(slot);
+            walk.scalar(name, text == null ? "" : text, path.toString());
+        }
+    }
+
+    private static void walkFields(JsonNode node, StringBuilder path, String name, FieldWalk walk, int depth) {
+        if (walk.skip(path, depth)) {
+            return;
+        }
+        if (node.isObject()) {
+            int length = path.length();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                path.append('.').append(e.getKey());
+                walkFields(e.getValue(), path, e.getKey(), walk, depth + 1);
+                path.setLength(length);
+            }
+        } else if (node.isArray()) {
+            for (JsonNode element : node) {
+                walkFields(element, path, name, walk, depth + 1);
+            }
+        } else if (node.isValueNode() && walk.wants(name)) {
+            walk.scalar(name, node.asText(""), path.toString());
+        }
     }
 
     private static String text(JsonNode n) {

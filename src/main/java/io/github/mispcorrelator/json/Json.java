@@ -3,7 +3,6 @@ package io.github.mispcorrelator.json;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -24,11 +23,10 @@ public final class Json {
             .build();
 
     /**
-     * Streaming parsers as strict as {@link #MAPPER}'s trees, for alerts read without building a tree (issue 16):
-     * duplicate keys refused by the parser itself, nesting bounded alike.
+     * Streaming parsers bounded as {@link #MAPPER}'s, for alerts read without building a tree (issue 16). They do
+     * not refuse duplicate keys: their reader does ({@code alert.AlertDocument}).
      */
     public static final JsonFactory STREAMS = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
             .build();
 
