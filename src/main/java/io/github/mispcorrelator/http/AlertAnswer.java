@@ -67,7 +67,8 @@ public final class AlertAnswer {
         BufferStream out = new BufferStream(Buffer.buffer(512));
         try (JsonGenerator g = generator(out)) {
             g.writeStartObject();
-            List<JsonObject> events = writeFields(g, c);
+            List<JsonObject> events = WazuhEvents.of(c);
+            writeFields(g, c.alert().getId(), c.indicators(), c.hits(), events);
             g.writeStringField("ruleset", c.ruleset());
             if (analysisdLines) {
                 AnalysisdMessage.Lines lines = AnalysisdMessage.lines(c.alert(), events);
@@ -90,21 +91,19 @@ public final class AlertAnswer {
      * Writes {@code "alert_id", "indicators", "hits", "events"} into the open object: the answer but its
      * {@code ruleset} (a batch's lines share it). The small parts (an indicator, a hit, an event) are still built as
      * {@link HitJson} and {@link WazuhEvents} build them, so their fields are defined once.
-     *
-     * @return the events written, for the analysisd lines
      */
-    static List<JsonObject> writeFields(JsonGenerator g, Correlation c) throws IOException {
-        List<JsonObject> events = WazuhEvents.of(c);
-        g.writeStringField("alert_id", c.alert().getId());
+    static void writeFields(JsonGenerator g, String alertId, List<Indicator> indicators, List<Hit> hits,
+                            List<JsonObject> events) throws IOException {
+        g.writeStringField("alert_id", alertId);
         g.writeFieldName("indicators");
         g.writeStartArray();
-        for (Indicator i : c.indicators()) {
+        for (Indicator i : indicators) {
             JacksonCodec.encodeJson(HitJson.indicatorWithRule(i), g);
         }
         g.writeEndArray();
         g.writeFieldName("hits");
         g.writeStartArray();
-        for (Hit h : c.hits()) {
+        for (Hit h : hits) {
             JacksonCodec.encodeJson(HitJson.answer(h), g);
         }
         g.writeEndArray();
@@ -114,7 +113,6 @@ public final class AlertAnswer {
             JacksonCodec.encodeJson(e, g);
         }
         g.writeEndArray();
-        return events;
     }
 
     static JsonGenerator generator(OutputStream out) throws IOException {

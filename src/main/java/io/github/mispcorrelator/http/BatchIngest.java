@@ -8,7 +8,10 @@ import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.correlate.Correlation;
 import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.json.Json;
+import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -129,15 +132,18 @@ public final class BatchIngest {
     }
 
     /**
-     * One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it ({@link IngestFailure}), with its
-     * correlation (200) or its error and, when it parsed, its alert's id.
+     * One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it ({@link IngestFailure}), with what
+     * its answer names (200: indicators, hits, events; the events built as the line completes) or its error and, when
+     * it parsed, its alert's id. Not the correlation: a batch of 20,000 would hold all its alerts to the end; only
+     * lines with hits hold theirs (a hit names its alert).
      */
-    record LineResult(int line, int status, Correlation correlation, String alertId, String error) {
+    record LineResult(int line, int status, String alertId, List<Indicator> indicators, List<Hit> hits,
+                      List<JsonObject> events, String error) {
         /** {@code {alert_id, indicators, hits, events, line, status}} or {@code {[alert_id,] error, line, status}}. */
         void write(JsonGenerator g) throws IOException {
             g.writeStartObject();
-            if (correlation != null) {
-                AlertAnswer.writeFields(g, correlation);
+            if (error == null) {
+                AlertAnswer.writeFields(g, alertId, indicators, hits, events);
             } else {
                 if (alertId != null) {
                     g.writeStringField("alert_id", alertId);
@@ -391,14 +397,18 @@ public final class BatchIngest {
     }
 
     /** The single alert's answer without {@code ruleset} (the batch's lines share it), written at the end. */
-    private static LineResult ok(int line, Correlation c) {
-        return new LineResult(line, 200, c, null, null);
+    static LineResult ok(int line, Correlation c) {
+        return new LineResult(line, 200, c.alert().getId(), c.indicators(), c.hits(), WazuhEvents.of(c), null);
     }
 
     /** @param alert the line's alert, or null when it did not parse */
     private static LineResult failed(int line, Alert alert, Throwable e) {
         IngestFailure f = IngestFailure.of(e, true);
-        return new LineResult(line, f.status(), null, alert == null ? null : alert.getId(), f.error());
+        return failed(line, f.status(), alert == null ? null : alert.getId(), f.error());
+    }
+
+    static LineResult failed(int line, int status, String alertId, String error) {
+        return new LineResult(line, status, alertId, null, null, null, error);
     }
 
     static Answer summarise(List<LineResult> results, int blank) {
@@ -410,7 +420,7 @@ public final class BatchIngest {
             switch (r.status()) {
                 case 200 -> {
                     ok++;
-                    hits += r.correlation().hits().size();
+                    hits += r.hits().size();
                 }
                 case 204 -> { }
                 case 503 -> unavailable++;

@@ -49,15 +49,15 @@ class AlertAnswerTest {
         int hits = 0;
         for (Correlation c : correlations) {
             line += 2;
-            results.add(new BatchIngest.LineResult(line, 200, c, null, null));
+            results.add(BatchIngest.ok(line, c));
             JsonObject old = AlertAnswer.of(c);
             old.remove("ruleset");
             expected.add(old.put("line", line).put("status", 200));
             hits += c.hits().size();
         }
-        results.add(new BatchIngest.LineResult(++line, 400, null, null, "malformed JSON: \"quoted\" é\n"));
+        results.add(BatchIngest.failed(++line, 400, null, "malformed JSON: \"quoted\" é\n"));
         expected.add(new JsonObject().put("error", "malformed JSON: \"quoted\" é\n").put("line", line).put("status", 400));
-        results.add(new BatchIngest.LineResult(++line, 503, null, "1755.42", "store unavailable"));
+        results.add(BatchIngest.failed(++line, 503, "1755.42", "store unavailable"));
         expected.add(new JsonObject().put("alert_id", "1755.42").put("error", "store unavailable").put("line", line)
                 .put("status", 503));
         BatchIngest.Answer answer = BatchIngest.summarise(results, 3);
