@@ -168,7 +168,8 @@ final class JfrSummary {
     private static final String[][] STEPS = {
             {"AlertParser.digest", "alert id digest (SHA-256 of every body)"},
             {"BatchIngest.split", "batch: split into lines (body to String)"},
-            {"AlertParser.parse", "alert JSON parse (Jackson tree)"},
+            {"AlertDocument.", "alert: streaming pass, fields decoded as read, tree when stored"},
+            {"AlertParser.parse", "alert parse: the rest (id, groups, timestamp)"},
             {"Normaliser.", "normalisation (inside extraction)"},
             {"RuleSet.extract", "extraction rules (Drools session)"},
             {"RuleSet.score", "scoring rules (Drools session)"},

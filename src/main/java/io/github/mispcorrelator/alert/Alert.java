@@ -39,17 +39,61 @@ public final class Alert {
     public static final DateTimeFormatter WAZUH_TIME = WazuhTime.WAZUH;
 
 
-    private final ObjectNode json;
+    /**
+     * The alert as read from its bytes ({@link AlertParser}), decoded field by field as rules ask; null for an alert
+     * built from a tree (stored alerts, look-back, tests).
+     */
+    private final AlertDocument document;
+    /** The tree: given, or built from {@link #document} when first asked for ({@link #json()}). */
+    private volatile ObjectNode json;
     private final String id;
     private final Set<String> groups;
     private final int sysmonEvent;
 
     public Alert(ObjectNode json, String fallbackId) {
+        this.document = null;
         this.json = json;
         String ownId = text(json.path("id"));
         this.id = ownId != null && !ownId.isBlank() ? ownId : fallbackId;
         this.groups = readGroups(json.path("rule").path("groups"));
         this.sysmonEvent = readSysmonEvent();
+    }
+
+    Alert(AlertDocument document, String fallbackId) {
+        this.document = document;
+        int idSlot = document.member(0, "id");
+        String ownId = idSlot < 0 ? null : document.text(idSlot);
+        this.id = ownId != null && !ownId.isBlank() ? ownId : fallbackId;
+        this.groups = readGroups(document, document.member(document.member(0, "rule"), "groups"));
+        this.sysmonEvent = readSysmonEvent();
+    }
+
+    /** As {@link #readGroups(JsonNode)}, from the document: the same values, each as {@code asText("")} reads it. */
+    private static Set<String> readGroups(AlertDocument d, int slot) {
+        if (slot < 0) {
+            return Set.of();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        if (d.kind(slot) == AlertDocument.ARRAY) {
+            for (int g = d.firstChild(slot); g >= 0; g = d.nextSibling(g)) {
+                String text = d.text(g);
+                String s = text == null ? "" : text.strip();
+                if (!s.isEmpty() && s.length() <= MAX_GROUP) {
+                    out.add(s);
+                }
+            }
+        } else if (d.kind(slot) == AlertDocument.STRING) {
+            splitGroups(d.text(slot), out);
+        }
+        return Set.copyOf(out);
+    }
+
+    private static void splitGroups(String text, Set<String> out) {
+        for (String s : text.split(",")) {
+            if (!s.isBlank() && s.strip().length() <= MAX_GROUP) {
+                out.add(s.strip());
+            }
+        }
     }
 
     private static Set<String> readGroups(JsonNode node) {
@@ -63,11 +107,7 @@ public final class Alert {
                 }
             });
         } else if (node.isTextual()) {
-            for (String s : node.asText().split(",")) {
-                if (!s.isBlank() && s.strip().length() <= MAX_GROUP) {
-                    out.add(s.strip());
-                }
-            }
+            splitGroups(node.asText(), out);
         }
         return Set.copyOf(out);
     }
@@ -123,6 +163,15 @@ public final class Alert {
     }
 
     public int getRuleLevel() {
+        if (document != null) {
+            int slot = document.member(document.member(0, "rule"), "level");
+            if (slot < 0) {
+                return 0;
+            }
+            byte kind = document.kind(slot);
+            return kind == AlertDocument.NUMBER ? document.intValue(slot)
+                    : kind == AlertDocument.STRING ? parseIntOr(document.text(slot), 0) : 0;
+        }
         JsonNode n = json.path("rule").path("level");
         return n.isNumber() ? n.asInt() : n.isTextual() ? parseIntOr(n.asText(), 0) : 0;
     }
@@ -200,6 +249,10 @@ public final class Alert {
      * be looked up again and answered with another event.
      */
     public boolean isCorrelatorEvent() {
+        if (document != null) {
+            int slot = document.member(document.member(0, "data"), "integration");
+            return slot >= 0 && document.kind(slot) == AlertDocument.STRING && document.text(slot).equals("misp");
+        }
         JsonNode integration = json.path("data").path("integration");
         return integration.isTextual() && integration.asText().equals("misp");
     }
@@ -265,13 +318,46 @@ public final class Alert {
 
     /** Whether the field exists and is not empty: a non-blank value, or an object or list with something in it. */
     public boolean has(String path) {
+        if (document != null) {
+            int slot = slot(path, null);
+            return slot >= 0 && (document.isContainer(slot) ? !document.isEmpty(slot) : !document.text(slot).isBlank());
+        }
         JsonNode n = node(path);
         return n != null && (n.isContainerNode() ? n.size() > 0 : !n.asText("").isBlank());
     }
 
     /** The field's text, or empty when absent or not a scalar. */
     public Optional<String> get(String path) {
+        if (document != null) {
+            int slot = slot(path, null);
+            return slot < 0 ? Optional.empty() : Optional.ofNullable(document.text(slot));
+        }
         return Optional.ofNullable(text(node(path)));
+    }
+
+    /** {@link #walk} over the document: the slot of the field, or -1. */
+    private int slot(String path, StringBuilder spelled) {
+        int slot = 0;
+        for (String segment : segments(path)) {
+            if (document.kind(slot) != AlertDocument.OBJECT) {
+                return -1;
+            }
+            int next = document.member(slot, segment);
+            if (next < 0) {
+                next = document.memberIgnoringCase(slot, segment);
+            }
+            if (next < 0 || document.kind(next) == AlertDocument.NULL) {
+                return -1;
+            }
+            if (spelled != null) {
+                if (spelled.length() > 0) {
+                    spelled.append('.');
+                }
+                spelled.append(document.name(next));
+            }
+            slot = next;
+        }
+        return slot;
     }
 
     /**
@@ -352,13 +438,99 @@ public final class Alert {
     /** The field's node and the path as spelled in this alert (the case may differ from {@code path}). */
     public Optional<Map.Entry<String, JsonNode>> resolve(String path) {
         StringBuilder spelled = new StringBuilder();
+        if (document != null) {
+            int slot = slot(path, spelled);
+            return slot < 0 ? Optional.empty() : Optional.of(Map.entry(spelled.toString(), document.node(slot)));
+        }
         JsonNode node = walk(path, spelled);
         return node == null ? Optional.empty() : Optional.of(Map.entry(spelled.toString(), node));
     }
 
-    /** The alert as received, for storage and for rules that need something no accessor offers. */
+    /**
+     * The alert as received, for storage and for rules that need something no accessor offers; for an alert read
+     * from bytes, built on the first call (most alerts are never stored: they hit nothing).
+     */
     public ObjectNode json() {
-        return json;
+        ObjectNode tree = json;
+        if (tree == null) {
+            tree = (ObjectNode) document.tree();
+            json = tree;
+        }
+        return tree;
+    }
+
+    /** What {@link #walkFields} asks of its caller as it goes. */
+    public interface FieldWalk {
+        /** Whether to leave out the field at {@code path} ({@code depth} below the start) and all under it. */
+        boolean skip(StringBuilder path, int depth);
+
+        /** Whether a scalar under {@code name} is wanted: only then is its text decoded. */
+        boolean wants(String name);
+
+        /** A wanted scalar: its name (an array's elements carry the array's), its text, its dotted path. */
+        void scalar(String name, String text, String path);
+    }
+
+    /**
+     * Walks all of the top-level field {@code key}, depth first: objects by member, arrays by element, scalars to
+     * {@code walk} when it wants their name (the generic fallback's walk over {@code data}, which reads a few values
+     * of hundreds: no tree of the part is built for it).
+     */
+    public void walkFields(String key, FieldWalk walk) {
+        StringBuilder path = new StringBuilder(key);
+        if (document != null) {
+            int slot = document.member(0, key);
+            if (slot >= 0) {
+                walkFields(slot, path, key, walk, 0);
+            }
+        } else if (json.has(key)) {
+            walkFields(json.get(key), path, key, walk, 0);
+        }
+    }
+
+    /** {@code path} is shared and restored on return: no string is built for fields whose name promises nothing. */
+    private void walkFields(int slot, StringBuilder path, String name, FieldWalk walk, int depth) {
+        if (walk.skip(path, depth)) {
+            return;
+        }
+        byte kind = document.kind(slot);
+        if (kind == AlertDocument.OBJECT) {
+            int length = path.length();
+            for (int c = document.firstChild(slot); c >= 0; c = document.nextSibling(c)) {
+                path.append('.').append(document.name(c));
+                walkFields(c, path, document.name(c), walk, depth + 1);
+                path.setLength(length);
+            }
+        } else if (kind == AlertDocument.ARRAY) {
+            // a list keeps its name: data.aws.resource.instanceDetails.networkInterfaces.publicIp
+            for (int c = document.firstChild(slot); c >= 0; c = document.nextSibling(c)) {
+                walkFields(c, path, name, walk, depth + 1);
+            }
+        } else if (walk.wants(name)) {
+            String text = document.text(slot);
+            walk.scalar(name, text == null ? "" : text, path.toString());
+        }
+    }
+
+    private static void walkFields(JsonNode node, StringBuilder path, String name, FieldWalk walk, int depth) {
+        if (walk.skip(path, depth)) {
+            return;
+        }
+        if (node.isObject()) {
+            int length = path.length();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                path.append('.').append(e.getKey());
+                walkFields(e.getValue(), path, e.getKey(), walk, depth + 1);
+                path.setLength(length);
+            }
+        } else if (node.isArray()) {
+            for (JsonNode element : node) {
+                walkFields(element, path, name, walk, depth + 1);
+            }
+        } else if (node.isValueNode() && walk.wants(name)) {
+            walk.scalar(name, node.asText(""), path.toString());
+        }
     }
 
     private static String text(JsonNode n) {

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mispcorrelator.alert.Alert;
@@ -7,16 +8,20 @@ import io.github.mispcorrelator.alert.AlertParser;
 import io.github.mispcorrelator.alert.InvalidAlertException;
 import io.github.mispcorrelator.correlate.Correlation;
 import io.github.mispcorrelator.correlate.Correlator;
+import io.github.mispcorrelator.correlate.Hit;
+import io.github.mispcorrelator.indicator.Indicator;
 import io.github.mispcorrelator.json.Json;
+import io.github.mispcorrelator.wazuh.WazuhEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,16 +74,85 @@ public final class BatchIngest {
 
     /**
      * The answer to a batch: its HTTP status (503 when any line could not be stored: send the batch again, stored
-     * lines are not duplicated; 400 or 413 for a batch refused whole; else 200) and its body.
+     * lines are not duplicated; 400 or 413 for a batch refused whole; else 200) and its body, written when asked for
+     * ({@link #encoded()}: straight into the buffer, off the event loop, issue 16).
      */
-    public record Answer(int status, JsonObject body) {
+    public static final class Answer {
+        private final int status;
+        private final String error;
+        private final List<LineResult> results;
+        private final JsonObject summary;
+
+        private Answer(int status, String error, List<LineResult> results, JsonObject summary) {
+            this.status = status;
+            this.error = error;
+            this.results = results;
+            this.summary = summary;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        /** Why the batch was refused whole (400, 413), or null. */
+        public String error() {
+            return error;
+        }
+
+        /**
+         * {@code {"summary":{…},"results":[…]}}, or {@code {"error":…}} for a batch refused whole: each line's
+         * result written from its correlation as it comes, no tree of the answer built.
+         */
+        public Buffer encoded() {
+            if (error != null) {
+                return new JsonObject().put("error", error).toBuffer();
+            }
+            AlertAnswer.BufferStream out = new AlertAnswer.BufferStream(Buffer.buffer(256 + 256 * results.size()));
+            try (JsonGenerator g = AlertAnswer.generator(out)) {
+                g.writeStartObject();
+                g.writeFieldName("summary");
+                JacksonCodec.encodeJson(summary, g);
+                g.writeFieldName("results");
+                g.writeStartArray();
+                for (LineResult r : results) {
+                    r.write(g);
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return out.buffer();
+        }
+
+        /** The body as JSON: {@link #encoded()} read back (for tests and tools; the service sends the bytes). */
+        public JsonObject body() {
+            return new JsonObject(encoded());
+        }
     }
 
-    /** One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it ({@link IngestFailure}). */
-    record LineResult(int line, int status, JsonObject body) {
-        JsonObject toJson() {
-            // the body is this result's own: no copy (a batch of thousands would copy them all on the event loop)
-            return body.put("line", line).put("status", status);
+    /**
+     * One line's outcome: {@code status} as {@code POST /v1/alerts} would answer it ({@link IngestFailure}), with what
+     * its answer names (200: indicators, hits, events; the events built as the line completes) or its error and, when
+     * it parsed, its alert's id. Not the correlation: a batch of 20,000 would hold all its alerts to the end; only
+     * lines with hits hold theirs (a hit names its alert).
+     */
+    record LineResult(int line, int status, String alertId, List<Indicator> indicators, List<Hit> hits,
+                      List<JsonObject> events, String error) {
+        /** {@code {alert_id, indicators, hits, events, line, status}} or {@code {[alert_id,] error, line, status}}. */
+        void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            if (error == null) {
+                AlertAnswer.writeFields(g, alertId, indicators, hits, events);
+            } else {
+                if (alertId != null) {
+                    g.writeStringField("alert_id", alertId);
+                }
+                g.writeStringField("error", error);
+            }
+            g.writeNumberField("line", line);
+            g.writeNumberField("status", status);
+            g.writeEndObject();
         }
     }
 
@@ -95,7 +169,7 @@ public final class BatchIngest {
 
     /** The answer to a batch refused whole (400, 413). */
     public static Answer refusedAnswer(Refused r) {
-        return new Answer(r.status, new JsonObject().put("error", r.getMessage()));
+        return new Answer(r.status, r.getMessage(), List.of(), null);
     }
 
     /**
@@ -322,44 +396,38 @@ public final class BatchIngest {
         }
     }
 
-    /** The single alert's answer without {@code ruleset} (the batch's lines share it). */
-    private static LineResult ok(int line, Correlation c) {
-        JsonObject answer = AlertAnswer.of(c);
-        answer.remove("ruleset");
-        return new LineResult(line, 200, answer);
+    /** The single alert's answer without {@code ruleset} (the batch's lines share it), written at the end. */
+    static LineResult ok(int line, Correlation c) {
+        return new LineResult(line, 200, c.alert().getId(), c.indicators(), c.hits(), WazuhEvents.of(c), null);
     }
 
     /** @param alert the line's alert, or null when it did not parse */
     private static LineResult failed(int line, Alert alert, Throwable e) {
         IngestFailure f = IngestFailure.of(e, true);
-        JsonObject body = new JsonObject();
-        if (alert != null) {
-            body.put("alert_id", alert.getId());
-        }
-        return new LineResult(line, f.status(), body.put("error", f.error()));
+        return failed(line, f.status(), alert == null ? null : alert.getId(), f.error());
     }
 
-    private static Answer summarise(List<LineResult> results, int blank) {
-        JsonArray out = new JsonArray();
+    static LineResult failed(int line, int status, String alertId, String error) {
+        return new LineResult(line, status, alertId, null, null, null, error);
+    }
+
+    static Answer summarise(List<LineResult> results, int blank) {
         int ok = 0;
         int bad = 0;
         int unavailable = 0;
         int hits = 0;
         for (LineResult r : results) {
-            out.add(r.toJson());
             switch (r.status()) {
                 case 200 -> {
                     ok++;
-                    hits += r.body().getJsonArray("hits").size();
+                    hits += r.hits().size();
                 }
                 case 204 -> { }
                 case 503 -> unavailable++;
                 default -> bad++;
             }
         }
-        return new Answer(unavailable > 0 ? 503 : 200, new JsonObject()
-                .put("summary", new JsonObject().put("lines", results.size()).put("blank", blank).put("ok", ok).put("failed", bad)
-                        .put("unavailable", unavailable).put("hits", hits))
-                .put("results", out));
+        return new Answer(unavailable > 0 ? 503 : 200, null, results, new JsonObject().put("lines", results.size())
+                .put("blank", blank).put("ok", ok).put("failed", bad).put("unavailable", unavailable).put("hits", hits));
     }
 }

@@ -181,16 +181,15 @@ public final class HttpApi extends VerticleBase {
                                 : Future.<BatchIngest.Answer>failedFuture(ar.cause()))
                         .onSuccess(answer -> {
                             int status = answer.status();
-                            JsonObject result = answer.body();
                             if (status == 503) {
                                 ctx.response().putHeader("Retry-After", "5");
                             }
                             if (status == 400 || status == 413) {
                                 limits.warnings().warn(LOG, "bad_batch", "Batch from {} refused ({}): {}",
-                                        ctx.request().remoteAddress(), status, result.getString("error"));
+                                        ctx.request().remoteAddress(), status, answer.error());
                             }
                             // thousands of results encode for long: on a worker, not the event loop
-                            vertx.executeBlocking(result::toBuffer, false)
+                            vertx.executeBlocking(answer::encoded, false)
                                     .onSuccess(encoded -> Responses.json(ctx, status, encoded))
                                     .onFailure(ctx::fail)
                                     .onComplete(ar -> permit.done());
@@ -300,7 +299,7 @@ public final class HttpApi extends VerticleBase {
         permit.working();
         // the slot is given back once the answer is written (a draining shutdown waits for it)
         correlator.process(alert)
-                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.of(c, analysisdLines)))
+                .onSuccess(c -> Responses.json(ctx, 200, AlertAnswer.encoded(c, analysisdLines)))
                 .onFailure(e -> {
                     IngestFailure f = IngestFailure.of(e, false);
                     if (f.retry()) {

@@ -1,5 +1,6 @@
 package io.github.mispcorrelator.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -19,6 +20,14 @@ public final class Json {
             // STRICT_DUPLICATE_DETECTION, which kept a second set of names for every object: same refusal, same
             // message ("Duplicate field 'id'"), a few percent of the parse less (issue 16). Only trees are read here.
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .build();
+
+    /**
+     * Streaming parsers bounded as {@link #MAPPER}'s, for alerts read without building a tree (issue 16). They do
+     * not refuse duplicate keys: their reader does ({@code alert.AlertDocument}).
+     */
+    public static final JsonFactory STREAMS = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
             .build();
 
     static {

@@ -76,7 +76,7 @@ public final class Extraction {
         }
         currentRule = fallbackRule;
         currentId = fallbackId;
-        GenericFields.walk(fallbackAlert.json().path("data"), "data", taken, this::add);
+        GenericFields.walk(fallbackAlert, "data", taken, this::add);
         fallbackAlert = null;
     }
 

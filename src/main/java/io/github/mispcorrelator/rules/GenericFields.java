@@ -1,10 +1,9 @@
 package io.github.mispcorrelator.rules;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.github.mispcorrelator.alert.Alert;
 import io.github.mispcorrelator.indicator.IndicatorType;
 import io.github.mispcorrelator.indicator.IpAddresses;
 
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -35,31 +34,24 @@ final class GenericFields {
     private GenericFields() {
     }
 
-    static void walk(JsonNode node, String path, Set<String> taken, Sink sink) {
-        walk(node, new StringBuilder(path), lastSegment(path), taken, sink, 0);
-    }
+    /** The fallback's walk over the alert's top-level field {@code key}: every well-named scalar not yet taken. */
+    static void walk(Alert alert, String key, Set<String> taken, Sink sink) {
+        alert.walkFields(key, new Alert.FieldWalk() {
+            @Override
+            public boolean skip(StringBuilder path, int depth) {
+                return depth > MAX_DEPTH || (!taken.isEmpty() && taken.contains(path.toString()));
+            }
 
-    /** {@code path} is shared and restored on return: no string is built for fields whose name promises nothing. */
-    private static void walk(JsonNode node, StringBuilder path, String key, Set<String> taken, Sink sink, int depth) {
-        if (depth > MAX_DEPTH || (!taken.isEmpty() && taken.contains(path.toString()))) {
-            return;
-        }
-        if (node.isObject()) {
-            int length = path.length();
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                path.append('.').append(e.getKey());
-                walk(e.getValue(), path, e.getKey(), taken, sink, depth + 1);
-                path.setLength(length);
+            @Override
+            public boolean wants(String name) {
+                return kindOf(name) != Kind.NONE;
             }
-        } else if (node.isArray()) {
-            // a list keeps its name: data.aws.resource.instanceDetails.networkInterfaces.publicIp
-            for (JsonNode element : node) {
-                walk(element, path, key, taken, sink, depth + 1);
+
+            @Override
+            public void scalar(String name, String text, String path) {
+                classify(name, text, path, sink);
             }
-        } else if (node.isValueNode() && kindOf(key) != Kind.NONE) {
-            classify(key, node.asText(""), path.toString(), sink);
-        }
+        });
     }
 
     /** What a field name promises. */
@@ -151,10 +143,5 @@ final class GenericFields {
             case 64 -> sink.add(IndicatorType.SHA256, v, path);
             default -> { }
         }
-    }
-
-    private static String lastSegment(String path) {
-        int dot = path.lastIndexOf('.');
-        return dot < 0 ? path : path.substring(dot + 1);
     }
 }
